@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../../app';
+import { capabilitiesFor } from './capabilities';
+
+/** The home page: a dashboard shaped by the user's roles, with a place for each capability. */
+export default async function dashboardRoutes(app: FastifyInstance, deps: AppDeps) {
+  app.get('/', { config: { public: true } }, async (req, reply) => reply.redirect(req.ctx.user ? '/dashboard' : '/sign-in', 303));
+
+  app.get('/dashboard', { config: { action: 'dashboard:view' } }, async (req, reply) => {
+    const scope = req.ctx.scope();
+    const [counts] = await scope.sql<{ pupils: number; staff: number; parents: number; governors: number }>(
+      `select count(*) filter (where kind = 'pupil')::int as pupils,
+              count(*) filter (where kind = 'staff')::int as staff,
+              count(*) filter (where kind = 'parent')::int as parents,
+              count(*) filter (where kind = 'governor')::int as governors
+         from people where school_id = :school and left_on is null`,
+    );
+    return reply.page('dashboard/views/dashboard.njk', {
+      title: 'Dashboard',
+      counts,
+      capabilities: capabilitiesFor(req.ctx),
+    });
+  });
+}
