@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import session from '@fastify/session';
@@ -58,7 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { route
     bodyLimit: 5 * 1024 * 1024,
     // Request ids in logs; never a URL's query string (it may hold a token).
     genReqId: () => crypto.randomUUID(),
-    logController: { disableRequestLogging: true } as any,
+    logController: new LogController({ disableRequestLogging: true } as any),
   }) as unknown as FastifyInstance & { routesList: RouteInfo[]; api: ApiRegistry };
   const views = deps.views ?? createViews();
   const routesList: RouteInfo[] = [];

@@ -109,8 +109,8 @@ export default async function settingsRoutes(app: FastifyInstance, deps: AppDeps
     return reply.page('settings/views/api-key-created.njk', { title: 'Your new API key', key: created.key, name: form.data.name });
   });
 
-  app.post('/settings/api-keys/:id/revoke', { config: { action: 'apikeys:manage' } }, async (req, reply) => {
-    const id = recordId((req.params as any).id);
+  app.post('/settings/api-keys/:keyId/revoke', { config: { action: 'apikeys:manage' } }, async (req, reply) => {
+    const id = recordId((req.params as any).keyId);
     const revoked = await db.transaction(async (tx) => {
       const rows = await req.ctx.scope(tx).sql('update api_keys set revoked_at = now() where school_id = :school and id = $1 and revoked_at is null returning id', [id]);
       if (rows.length) await audit(tx, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'api_key.revoked', recordType: 'api_key', recordId: id, ip: req.ip });
