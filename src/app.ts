@@ -28,6 +28,8 @@ import peopleRoutes from './modules/people/routes';
 import auditRoutes from './modules/audit/routes';
 import settingsRoutes from './modules/settings/routes';
 import healthRoutes from './modules/health/routes';
+import archiveRoutes from './modules/archive/routes';
+import apiRoutes from './platform/api/routes';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -152,6 +154,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { route
 
   // Who is asking, and may they reach this route?
   app.addHook('preHandler', async (req, reply) => {
+    // The stylesheet, scripts and images are public (the sign-in page needs them).
+    if (req.routeOptions.url?.startsWith('/assets/')) return;
     const config = req.routeOptions.config ?? {};
     if (config.api) return apiAuth(deps.db, req, reply);
     const s = req.session;
@@ -218,7 +222,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { route
       : reply.page('error.njk', { title: 'Sorry, something went wrong', paragraphs: ['Nothing you entered has been half-saved. Try again in a moment.', `If it keeps happening, give your IT provider this reference: ${req.id}`] }, 500);
   });
 
-  const modules = [healthRoutes, accountsRoutes, dashboardRoutes, peopleRoutes, auditRoutes, settingsRoutes];
+  const modules = [healthRoutes, accountsRoutes, dashboardRoutes, peopleRoutes, auditRoutes, settingsRoutes, apiRoutes, archiveRoutes];
   for (const m of modules) await app.register(m, deps);
   app.get('/api/openapi.json', { config: { public: true } }, async () => app.api.document(deps.config.baseUrl));
   return app;

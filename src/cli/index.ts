@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { loadConfig } from '../config';
 import { createLogger } from '../platform/logger';
 import { openDatabase } from '../platform/db/database';
-import { verifyAuditTrail } from '../platform/audit/audit';
+import { chainFor, verifyAuditTrail } from '../platform/audit/audit';
 import { setupRealSchool, installationMode, addPerson, createAccount } from '../modules/schools/service';
 import { demoPassword, seedDemo, demoSignInText } from '../modules/schools/demo';
 import { isRole, roleNames, type Role } from '../platform/permissions/roles';
@@ -136,8 +136,12 @@ export function buildProgram(): Command {
   const auditCmd = program.command('audit').description('the audit trail');
   auditCmd.command('verify')
     .description('check every entry still fits the hash chain; names the first that does not')
-    .action(async () => {
-      const result = await withDatabase((db) => verifyAuditTrail(db));
+    .addOption(new Option('--school <id>', "check only this school's chain (default: every chain)"))
+    .action(async (o) => {
+      const result = await withDatabase(async (db) => {
+        const chain = o.school ? chainFor((await resolveSchool(db, o.school)).id) : undefined;
+        return verifyAuditTrail(db, { chain });
+      });
       if (result.broken) {
         const b = result.broken;
         fail(`The audit trail is broken at entry ${b.id} (chain ${b.chain}, number ${b.seq}): ${b.reason}.`, 2);

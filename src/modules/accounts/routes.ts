@@ -48,9 +48,9 @@ export default async function accountsRoutes(app: FastifyInstance, deps: AppDeps
     if (!form.ok) return reply.page('accounts/views/sign-in.njk', { title: 'Sign in', errors: form.errors, values: form.values, next }, 400);
     const result = await signIn(db, form.data.email, form.data.password, req.ip);
     if (!result.ok) {
-      const text = result.reason === 'locked'
-        ? 'This account is locked for 15 minutes after too many attempts. Wait, or reset your password.'
-        : 'Enter the email address and password of your Harbour account. Check both and try again.';
+      // One answer whether the email is unknown, the password wrong or the account locked:
+      // a different message for a locked account would tell a stranger the email has one.
+      const text = 'Enter the email address and password of your Harbour account. Check both and try again. After 5 wrong attempts an account is locked for 15 minutes: wait, or reset your password.';
       return reply.page('accounts/views/sign-in.njk', { title: 'Sign in', errors: [{ field: 'email', text }], values: { email: form.data.email }, next }, 400);
     }
     await req.session.regenerate();

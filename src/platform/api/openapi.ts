@@ -63,3 +63,10 @@ export class ApiRegistry {
     };
   }
 }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The API's OpenAPI registry (decorated in app.ts): each capability adds its operations. */
+    api: ApiRegistry;
+  }
+}

@@ -105,9 +105,14 @@ export interface VerifyResult {
   broken: null | { id: number; chain: string; seq: number; reason: string };
 }
 
-/** Re-computes every chain from its start and names the first entry that does not fit. */
-export async function verifyAuditTrail(db: Queryable): Promise<VerifyResult> {
-  const chains = (await db.query<{ chain: string }>('select distinct chain from audit_events order by chain')).rows;
+/**
+ * Re-computes every chain from its start and names the first entry that does not fit.
+ * With `chain` (e.g. chainFor(schoolId)), checks that one chain only.
+ */
+export async function verifyAuditTrail(db: Queryable, opts: { chain?: string } = {}): Promise<VerifyResult> {
+  const chains = opts.chain
+    ? (await db.query<{ chain: string }>('select distinct chain from audit_events where chain = $1', [opts.chain])).rows
+    : (await db.query<{ chain: string }>('select distinct chain from audit_events order by chain')).rows;
   let checked = 0;
   for (const { chain } of chains) {
     let prevHash = GENESIS;
