@@ -397,7 +397,10 @@ export async function planImport(db: Queryable, schoolId: string, kind: ImportKi
     }
   }
 
-  const missingPersonIds = full ? sameKind.filter((p) => !p.left_on && !matched.has(p.id)).map((p) => p.id) : [];
+  // Only people who came from the MIS (they carry its key) can be missing from its export:
+  // staff added by hand, such as the administrator running the import, are never offered.
+  const fromMis = (p: { upn?: string | null; mis_id?: string | null }) => (kind === 'pupils' ? !!p.upn : !!p.mis_id);
+  const missingPersonIds = full ? sameKind.filter((p) => !p.left_on && !matched.has(p.id) && fromMis(p)).map((p) => p.id) : [];
   problems.sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
   return {
     kind,
