@@ -7,6 +7,7 @@ import { setupRealSchool, installationMode, addPerson, createAccount } from '../
 import { demoPassword, seedDemo, demoSignInText } from '../modules/schools/demo';
 import { isRole, roleNames, type Role } from '../platform/permissions/roles';
 import { registerPeopleCommands } from '../modules/people/cli';
+import { registerMonitorCommands } from '../modules/monitoring/cli';
 import { registerArchiveCommands } from '../modules/archive/cli';
 
 /** Opens the database for one command and closes it after, whatever happens. */
@@ -150,6 +151,7 @@ export function buildProgram(): Command {
     });
 
   registerPeopleCommands(program);
+  registerMonitorCommands(program);
   registerArchiveCommands(program);
   return program;
 }

@@ -1,0 +1,176 @@
+// npm run bench:monitor: makes a 2,000,000-line Squid log (a school day's mix: mostly HTTPS
+// tunnels and page assets, some searches, a few blocks), runs `harbour monitor scan` on it in a
+// child process, and compares GoAccess and ripgrep on the same file. Prints lines per second,
+// MB per second and peak memory (VmHWM) for each; the last line is one JSON object.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadLexicon } from '../src/modules/monitoring/lexicon/index';
+
+const root = resolve(import.meta.dirname, '..');
+const lines = Number(process.env.BENCH_LINES ?? process.argv[2] ?? 2_000_000);
+const keep = !!process.env.BENCH_KEEP;
+const dir = mkdtempSync(join(tmpdir(), 'harbour-bench-'));
+const logPath = join(dir, 'access.log');
+
+// A small, fixed pseudo-random sequence so every run makes the same file.
+let seed = 20240305;
+const rnd = () => { // mulberry32
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+
+const hosts = ['www.google.com', 'www.youtube.com', 'login.microsoftonline.com', 'outlook.office365.com', 'www.bbc.co.uk', 'classroom.google.com', 'docs.google.com',
+  'www.purplemash.com', 'ttrockstars.com', 'www.spellingshed.com', 'clients4.google.com', 'fonts.gstatic.com', 'i.ytimg.com', 'static.xx.fbcdn.net', 'www.scratch.mit.edu',
+  'cdn.jsdelivr.net', 'www.oaknationalacademy.org', 'update.googleapis.com', 'teams.microsoft.com', 'www.wikipedia.org'];
+const pages = ['/', '/news', '/bitesize/topics/zxhhvcw', '/maths/year-5/fractions', '/watch', '/courses/42/assignments', '/document/d/1xYz/edit', '/projects/1234567', '/en/lessons/plants'];
+const assets = ['/static/app.4f1c.js', '/img/logo.png', '/css/site.css', '/fonts/roboto.woff2', '/images/hero-banner.jpg', '/favicon.ico'];
+const innocent = ['fractions year 5', 'volcano facts for kids', 'tudors timeline', 'how to draw a cat', 'minecraft house ideas', 'rainforest animals', 'times tables games',
+  'the blitz ww2 homework', 'essex weather', 'scunthorpe united', 'cocktail sticks craft', 'drugs in sport science lesson', 'suicide squad film rating', 'therapist definition'];
+const risky = ['how to kill myself', 'h0w t0 k1ll mys3lf', 'pro ana tips', 'unblocked games 66', 'where to buy weed', 'porn', 's u i c i d e', 'how to make a bomb'];
+const users = Array.from({ length: 600 }, (_, i) => `pupil${String(i).padStart(4, '0')}`);
+const clients = Array.from({ length: 600 }, (_, i) => `10.20.${Math.floor(i / 250)}.${(i % 250) + 2}`);
+
+function squidLine(ts: number): string {
+  const u = Math.floor(rnd() * users.length);
+  const user = rnd() < 0.8 ? users[u] : '-';
+  const client = clients[u];
+  const elapsed = String(Math.floor(rnd() * 2000)).padStart(6);
+  const r = rnd();
+  const t = (ts / 1000).toFixed(3);
+  if (r < 0.5) { // HTTPS without inspection
+    const h = pick(hosts);
+    return `${t} ${elapsed} ${client} TCP_TUNNEL/200 ${Math.floor(rnd() * 90000)} CONNECT ${h}:443 ${user} HIER_DIRECT/142.250.${Math.floor(rnd() * 255)}.${Math.floor(rnd() * 255)} -`;
+  }
+  if (r < 0.8) { // an asset of a page
+    const h = pick(hosts);
+    const a = pick(assets);
+    const mime = a.endsWith('.js') ? 'application/javascript' : a.endsWith('.css') ? 'text/css' : a.endsWith('.woff2') ? 'font/woff2' : 'image/png';
+    return `${t} ${elapsed} ${client} TCP_MISS/200 ${Math.floor(rnd() * 40000)} GET https://${h}${a} ${user} HIER_DIRECT/151.101.${Math.floor(rnd() * 255)}.81 ${mime}`;
+  }
+  if (r < 0.93) { // a page
+    return `${t} ${elapsed} ${client} TCP_MISS/200 ${Math.floor(rnd() * 120000)} GET https://${pick(hosts)}${pick(pages)} ${user} HIER_DIRECT/151.101.${Math.floor(rnd() * 255)}.81 text/html`;
+  }
+  if (r < 0.97) { // a page with a query string that is not a search
+    return `${t} ${elapsed} ${client} TCP_MISS/200 ${Math.floor(rnd() * 5000)} GET https://${pick(hosts)}/collect?v=2&tid=G-${Math.floor(rnd() * 1e6)}&cid=${Math.floor(rnd() * 1e9)} ${user} HIER_DIRECT/216.58.${Math.floor(rnd() * 255)}.4 image/gif`;
+  }
+  if (r < 0.995) { // a search
+    const q = rnd() < 0.995 ? pick(innocent) : pick(risky);
+    const engine = pick(['https://www.google.com/search?q=', 'https://www.bing.com/search?q=', 'https://www.youtube.com/results?search_query=', 'https://duckduckgo.com/?q=']);
+    return `${t} ${elapsed} ${client} TCP_MISS/200 ${Math.floor(rnd() * 90000)} GET ${engine}${encodeURIComponent(q).replace(/%20/g, '+')} ${user} HIER_DIRECT/142.250.187.228 text/html`;
+  }
+  const blocked = rnd() < 0.9 ? pick(['www.tiktok.com', 'discord.com', 'www.instagram.com', 'www.snapchat.com', 'ads.example-adnetwork.com']) : pick(['www.pornhub.com', 'www.bet365.com', 'www.croxyproxy.com']);
+  return `${t}      0 ${client} TCP_DENIED/403 3941 CONNECT ${blocked}:443 ${user} HIER_NONE/- text/html`;
+}
+
+async function makeLog() {
+  const out = createWriteStream(logPath);
+  let ts = Date.UTC(2024, 2, 5, 8, 30) ;
+  const step = (8 * 3600_000) / lines;
+  let batch: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    ts += step;
+    batch.push(squidLine(Math.round(ts)));
+    if (batch.length === 10_000) {
+      if (!out.write(batch.join('\n') + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
+      batch = [];
+    }
+  }
+  if (batch.length) out.write(batch.join('\n') + '\n');
+  await new Promise<void>((r) => out.end(() => r()));
+}
+
+interface Run { seconds: number; peakMB: number | null; code: number | null; stdout: string; stderr: string; stdoutLines: number }
+
+/** Runs a command, sampling its VmHWM (peak resident memory) from /proc until it exits. */
+function measure(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<Run> {
+  return new Promise((resolveRun) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let stdoutLines = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) stdoutLines++;
+      if (stdout.length < 1 << 20) stdout += d;
+    });
+    child.stderr.on('data', (d) => { if (stderr.length < 1 << 20) stderr += d; });
+    let peak: number | null = null;
+    const sample = () => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peak = Math.max(peak ?? 0, Number(m[1]) / 1024);
+      } catch { /* gone */ }
+    };
+    const timer = setInterval(sample, 20);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      resolveRun({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakMB: peak, code, stdout, stderr, stdoutLines });
+    });
+  });
+}
+
+const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+const round = (x: number | null, d = 1) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+console.log(`Making a ${lines.toLocaleString('en-GB')}-line Squid log in ${dir} ...`);
+await makeLog();
+const bytes = statSync(logPath).size;
+const mb = bytes / 1e6;
+console.log(`${mb.toFixed(0)} MB.`);
+
+const figures: Record<string, number | string | null> = { lines, megabytes: round(mb) };
+
+// Harbour: node with tsx, as the harbour command runs.
+const harbour = await measure(process.execPath, [join(root, 'bin/harbour.mjs'), 'monitor', 'scan', '--json', logPath], { cwd: root });
+if (harbour.code !== 0) {
+  console.error(harbour.stderr);
+  process.exit(1);
+}
+const inner = /in ([\d.]+) s: ([\d,]+) lines per second/.exec(harbour.stderr);
+const scanSeconds = inner ? Number(inner[1]) : harbour.seconds;
+const alerts = harbour.stdoutLines;
+console.log(`\nharbour monitor scan: ${harbour.seconds.toFixed(2)} s wall (${scanSeconds.toFixed(2)} s scanning after start-up), ${alerts} alerts, peak memory ${harbour.peakMB?.toFixed(0)} MB`);
+console.log(harbour.stderr.trim().split('\n').map((l) => `  ${l}`).join('\n'));
+figures.harbour_seconds_wall = round(harbour.seconds, 2);
+figures.harbour_seconds_scanning = round(scanSeconds, 2);
+figures.harbour_lines_per_second = Math.round(lines / scanSeconds);
+figures.harbour_lines_per_second_wall = Math.round(lines / harbour.seconds);
+figures.harbour_mb_per_second = round(mb / scanSeconds);
+figures.harbour_peak_mb = round(harbour.peakMB);
+figures.harbour_alerts = alerts;
+
+// The same phrases for ripgrep, as fixed strings in their URL form (spaces as +).
+const phrases = [...new Set(loadLexicon().libraries.flatMap((l) => l.phrases.map((p) => p.phrase.replace(/ /g, '+'))))];
+const phraseFile = join(dir, 'phrases.txt');
+writeFileSync(phraseFile, phrases.join('\n') + '\n');
+if (has('rg')) {
+  const rg = await measure('rg', ['-F', '-c', '-f', phraseFile, logPath]);
+  console.log(`\nrg -F -c -f phrases.txt (${phrases.length} phrases): ${rg.seconds.toFixed(2)} s, ${rg.stdout.trim()} matching lines, peak memory ${rg.peakMB?.toFixed(0)} MB`);
+  figures.rg_seconds = round(rg.seconds, 2);
+  figures.rg_lines_per_second = Math.round(lines / rg.seconds);
+  figures.rg_mb_per_second = round(mb / rg.seconds);
+  figures.rg_peak_mb = round(rg.peakMB);
+  figures.rg_matching_lines = Number(rg.stdout.trim()) || 0;
+} else {
+  console.log('\nripgrep is not installed (apt-get install -y ripgrep): skipped.');
+  figures.rg_seconds = null;
+}
+if (has('goaccess')) {
+  const ga = await measure('goaccess', [logPath, "--log-format=%x.%^ %~%L %h %^/%s %b %m %U %e %^ %M", '--date-format=%s', '--time-format=%s', '-o', join(dir, 'report.json'), '--no-progress']);
+  console.log(`\ngoaccess (JSON report): ${ga.seconds.toFixed(2)} s, exit ${ga.code}, peak memory ${ga.peakMB?.toFixed(0)} MB${ga.code ? `\n  ${ga.stderr.trim().slice(0, 300)}` : ''}`);
+  figures.goaccess_seconds = round(ga.seconds, 2);
+  figures.goaccess_lines_per_second = Math.round(lines / ga.seconds);
+  figures.goaccess_mb_per_second = round(mb / ga.seconds);
+  figures.goaccess_peak_mb = round(ga.peakMB);
+} else {
+  console.log('\nGoAccess is not installed (apt-get install -y goaccess): skipped.');
+  figures.goaccess_seconds = null;
+}
+if (!keep) rmSync(dir, { recursive: true, force: true });
+console.log('');
+console.log(JSON.stringify(figures));

@@ -1,0 +1,191 @@
+// From requests to alerts: a search's findings, the filter's own block categories, visits to
+// sites for getting round the filter; then the rules that keep the queue short and honest:
+// a page's images and scripts are not alerts of their own, repeats of one person's search are
+// grouped into one alert with a count, and repeated blocks in one risk area raise the severity.
+import type { Alert, LogRequest, RiskArea, Severity } from '../types';
+import { raise, severityRank } from '../types';
+import { assessSearch, findPhrases, type CompiledLexicon } from './matcher';
+import { basicTokens } from './normalise';
+import { extractSearch, splitUrl } from './search-terms';
+
+export interface DetectorOptions {
+  /** Repeats of one person's search (or blocked site) in one risk area within this time are one alert. */
+  groupWindowMs?: number;
+  /** This many blocked requests in one risk area by one person within repeatWindowMs raise the severity one step. */
+  repeatCount?: number;
+  repeatWindowMs?: number;
+}
+
+const assetExtension = /\.(png|jpe?g|gif|webp|avif|svg|ico|bmp|css|js|mjs|map|woff2?|ttf|otf|eot|json)$/i;
+const assetMime = /^(image\/|font\/|text\/css|(application|text)\/(x-)?javascript|application\/json)/i;
+
+/** A request for a page's images, scripts, styles or fonts (by its extension or MIME type). */
+export function isAsset(url: string, mime: string | null): boolean {
+  if (mime && assetMime.test(mime)) return true;
+  const { path } = splitUrl(url);
+  return assetExtension.test(path);
+}
+
+export interface CategoryFinding { risk: RiskArea; severity: Severity; matched: string }
+
+/** Maps the filter's category or reason text for a block to a risk area. */
+export function mapFilterCategory(lex: CompiledLexicon, category: string | null, reason: string | null): CategoryFinding | null {
+  const text = [category, reason].filter(Boolean).join(' ');
+  if (!text) return null;
+  const tokens = basicTokens(text);
+  const joined = ` ${tokens.join(' ')} `;
+  for (const rule of lex.set.categories.rules) {
+    for (const w of rule.words) {
+      const t = basicTokens(w).join(' ');
+      if (t && joined.includes(` ${t} `)) return { risk: rule.risk, severity: rule.severity, matched: w };
+    }
+  }
+  return null;
+}
+
+function bypassHost(lex: CompiledLexicon, host: string): string | null {
+  for (const h of lex.bypassHosts) if (host === h || host.endsWith(`.${h}`)) return h;
+  return null;
+}
+
+/** A risky word in the host name itself ("www.pornhub.com"): used for blocks that carry no category. */
+function hostFinding(lex: CompiledLexicon, host: string): { risk: RiskArea; severity: Severity; phrase: string } | null {
+  const tokens = host.split(/[.-]/).filter(Boolean);
+  let best: { risk: RiskArea; severity: Severity; phrase: string } | null = null;
+  for (const h of findPhrases(lex, tokens)) {
+    if (h.entry.phrase.intent) continue;
+    if (!best || severityRank(h.entry.phrase.severity) > severityRank(best.severity)) best = { risk: h.entry.risk, severity: h.entry.phrase.severity, phrase: h.entry.phrase.phrase };
+  }
+  return best;
+}
+
+interface Group { alert: Alert; first: number; count: number; lastLine: number; key: string; baseReason: string; escalation: string }
+
+export interface DetectorCounts { assetsSuppressed: number; grouped: number; escalated: number }
+
+/** Turns requests into alerts; alerts come out through emit as their group closes (or at flush). */
+export class Detector {
+  private readonly groupWindow: number;
+  private readonly repeatCount: number;
+  private readonly repeatWindow: number;
+  private readonly groups = new Map<string, Group>();
+  private readonly blocks = new Map<string, number[]>();
+  readonly counts: DetectorCounts = { assetsSuppressed: 0, grouped: 0, escalated: 0 };
+
+  constructor(private readonly lex: CompiledLexicon, private readonly emit: (a: Alert) => void, opts: DetectorOptions = {}) {
+    this.groupWindow = opts.groupWindowMs ?? 10 * 60_000;
+    this.repeatCount = opts.repeatCount ?? 3;
+    this.repeatWindow = opts.repeatWindowMs ?? 10 * 60_000;
+  }
+
+  /** Considers one request read from line `line` of `source`. */
+  request(source: string, line: number, req: LogRequest): void {
+    this.closeOlderThan(req.time - this.groupWindow);
+    const lex = this.lex;
+    const search = extractSearch(req.url);
+    let finding: { risk: RiskArea; severity: Severity; reason: string } | null = null;
+    let query: string | null = null;
+    if (search) {
+      const s = assessSearch(lex, search.query);
+      if (s) {
+        finding = { risk: s.risk, severity: s.severity, reason: `${search.engine} ${s.reason}` };
+        query = search.query;
+      }
+    }
+    const { host } = splitUrl(req.url);
+    if (req.blocked) {
+      const cat = mapFilterCategory(lex, req.category, req.reason);
+      const catText = req.category ? `category "${req.category}"` : `reason "${req.reason}"`;
+      if (cat) {
+        const blockReason = `the filter blocked it (${catText}, which Harbour reads as ${cat.risk})`;
+        if (!finding || severityRank(cat.severity) > severityRank(finding.severity) || cat.risk === 'illegal-content') {
+          finding = { risk: cat.risk, severity: cat.severity, reason: cat.risk === 'illegal-content' ? `the filter blocked it on an illegal-content list (${catText})` : blockReason };
+        } else {
+          finding.reason += `; ${blockReason}`;
+        }
+      } else if (finding) {
+        finding.reason += '; the filter blocked it';
+      } else {
+        const h = hostFinding(lex, host);
+        if (h) finding = { risk: h.risk, severity: h.severity, reason: `the filter blocked ${host}, whose name contains "${h.phrase}" (${h.risk})` };
+      }
+    }
+    const bypass = bypassHost(lex, host);
+    if (bypass && (!finding || finding.risk !== 'illegal-content')) {
+      const sev: Severity = req.blocked ? 'medium' : 'high';
+      if (!finding || severityRank(sev) >= severityRank(finding.severity)) {
+        finding = { risk: 'filter-bypass', severity: sev, reason: req.blocked ? `a visit to ${bypass}, a site for getting round the filter; the filter blocked it` : `a visit to ${bypass}, a site for getting round the filter, and the filter let it through` };
+      }
+    }
+    if (!finding) return;
+
+    const asset = !search && isAsset(req.url, req.mime);
+    if (asset && finding.risk !== 'illegal-content') {
+      this.counts.assetsSuppressed++;
+      return;
+    }
+
+    const who = req.user ?? req.client ?? '-';
+    let severity = finding.severity;
+    let escalation = '';
+    if (req.blocked && !asset) {
+      const k = `${who}\u0000${finding.risk}`;
+      const times = (this.blocks.get(k) ?? []).filter((t) => t > req.time - this.repeatWindow);
+      times.push(req.time);
+      this.blocks.set(k, times);
+      if (times.length >= this.repeatCount) {
+        severity = raise(severity);
+        escalation = `; raised to ${severity}: ${times.length} blocked requests for ${finding.risk} by this person within ${Math.round(this.repeatWindow / 60_000)} minutes`;
+        this.counts.escalated++;
+      }
+    }
+
+    const key = `${who}\u0000${finding.risk}\u0000${query ? query.toLowerCase().trim() : host}`;
+    const open = this.groups.get(key);
+    if (open) {
+      open.count++;
+      open.lastLine = line;
+      this.counts.grouped++;
+      if (severityRank(severity) > severityRank(open.alert.severity)) {
+        open.alert.severity = severity;
+        open.escalation = escalation;
+      }
+      return;
+    }
+    const alert: Alert = {
+      source,
+      line,
+      time: new Date(req.time).toISOString(),
+      user: req.user,
+      client: req.client,
+      url: req.url,
+      query,
+      risk: finding.risk,
+      severity,
+      blocked: req.blocked,
+      reason: '',
+    };
+    this.groups.set(key, { alert, first: req.time, count: 1, lastLine: line, key, baseReason: finding.reason, escalation });
+  }
+
+  private close(g: Group) {
+    this.groups.delete(g.key);
+    g.alert.reason = g.baseReason + g.escalation + (g.count > 1 ? `; ${g.count} requests grouped (lines ${g.alert.line} to ${g.lastLine})` : '');
+    this.emit(g.alert);
+  }
+
+  private closeOlderThan(t: number) {
+    for (const g of this.groups.values()) {
+      if (g.first >= t) break;
+      this.close(g);
+    }
+    if (this.blocks.size > 10_000) {
+      for (const [k, times] of this.blocks) if (times[times.length - 1] < t) this.blocks.delete(k);
+    }
+  }
+
+  /** Emits every open group: call at the end of the input. */
+  flush() {
+    for (const g of [...this.groups.values()]) this.close(g);
+  }
+}

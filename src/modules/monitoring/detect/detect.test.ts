@@ -1,0 +1,188 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { extractSearch, splitUrl } from './search-terms';
+import { assessSearch, compileLexicon } from './matcher';
+import { normaliseSearch } from './normalise';
+import { Detector, isAsset, mapFilterCategory } from './alerts';
+import { severityRank, type Alert, type LogRequest } from '../types';
+
+const lex = compileLexicon();
+
+test('the search term comes out of each engine URL shape, decoded', () => {
+  const cases: [string, string, string][] = [
+    ['https://www.google.co.uk/search?q=how+to+draw+a+cat&oq=how', 'Google', 'how to draw a cat'],
+    ['https://www.bing.com/search?q=volcano%20facts&form=QBLH', 'Bing', 'volcano facts'],
+    ['https://duckduckgo.com/?q=tudors+timeline&ia=web', 'DuckDuckGo', 'tudors timeline'],
+    ['https://uk.search.yahoo.com/search?p=rainforest+animals&fr=yfp', 'Yahoo', 'rainforest animals'],
+    ['https://www.ecosia.org/search?method=index&q=the+water+cycle', 'Ecosia', 'the water cycle'],
+    ['https://www.youtube.com/results?search_query=times+tables+song', 'YouTube', 'times tables song'],
+    ['https://en.wikipedia.org/w/index.php?search=Great+Fire+of+London&title=Special%3ASearch', 'Wikipedia', 'Great Fire of London'],
+    ['https://en.wikipedia.org/wiki/Special:Search/Anglo_Saxons', 'Wikipedia', 'Anglo Saxons'],
+    ['https://www.baidu.com/s?wd=%E7%86%8A%E7%8C%AB', 'Baidu', '熊猫'],
+    ['https://yandex.ru/search/?text=solar+system', 'Yandex', 'solar system'],
+    ['https://www.startpage.com/sp/search?query=egypt+pyramids', 'Startpage', 'egypt pyramids'],
+    ['https://search.brave.com/search?q=moon+landing', 'Brave', 'moon landing'],
+    ['https://www.ask.com/web?q=greek+myths', 'Ask', 'greek myths'],
+    ['https://www.tiktok.com/search?q=slime%20recipe', 'TikTok', 'slime recipe'],
+    ['https://www.amazon.co.uk/s?k=lego+sets', 'Amazon', 'lego sets'],
+    ['https://www.google.com/search?q=caf%C3%A9+menu', 'Google', 'café menu'],
+    ['https://www.google.com/search?q=100%25+broken%ZZ', 'Google', '100% broken%ZZ'],
+  ];
+  for (const [url, engine, query] of cases) assert.deepEqual(extractSearch(url), { engine, query }, url);
+});
+
+test('URLs that are not searches give no search term', () => {
+  assert.equal(extractSearch('https://www.google.com/url?q=https://example.com/'), null);
+  assert.equal(extractSearch('https://www.google.com/complete/search?q=how+to+k'), null);
+  assert.equal(extractSearch('https://www.bbc.co.uk/search?q=x'), null);
+  assert.equal(extractSearch('www.google.com:443'), null);
+  assert.equal(splitUrl('www.google.com:443').host, 'www.google.com');
+});
+
+test('each disguise normalises to the plain words', () => {
+  const plain = (q: string) => normaliseSearch(q, lex.vocab).tokens.join(' ');
+  assert.equal(plain('SUICIDE'), 'suicide');
+  assert.equal(plain('sùïcídé'), 'suicide');
+  assert.equal(plain('ѕuісіdе'), 'suicide'); // Cyrillic look-alikes
+  assert.equal(plain('h0w t0 k1ll mys3lf'), 'how to kill myself');
+  assert.equal(plain('$uicide'), 'suicide');
+  assert.equal(plain('k!ll myself'), 'kill myself');
+  assert.equal(plain('s u i c i d e'), 'suicide');
+  assert.equal(plain('i w a n t t o d i e'), 'i want to die');
+  assert.equal(plain('suiiiicide'), 'suicide');
+  assert.equal(plain('killlll myself'), 'kill myself');
+  assert.equal(plain('s.u.i.c.i.d.e'), 'suicide');
+  assert.equal(plain('s_u_i_c_i_d_e'), 'suicide');
+  assert.equal(plain('p*rn'), 'porn');
+  assert.equal(plain('kms'), 'kill myself');
+  assert.equal(plain('unalive myself'), 'kill myself');
+  assert.equal(plain('sewer slide'), 'suicide');
+  assert.equal(plain('seggs'), 'sex');
+  assert.equal(plain('corn videos'), 'porn videos');
+  assert.equal(plain('corn on the cob'), 'corn on the cob');
+  assert.equal(plain('year 7 maths 2024'), 'year 7 maths 2024');
+});
+
+test('a disguised search reaches the same severity as the plain one', () => {
+  const pairs: [string, string][] = [
+    ['how to kill myself', 'h0w t0 k1ll mys3lf'],
+    ['how to kill myself', 'how to unalive myself'],
+    ['suicide', 's u i c i d e'],
+    ['suicide', 'suiiiicide'],
+    ['suicide', 's.u.i.c.i.d.e'],
+    ['self harm', 's3lf h4rm'],
+    ['porn', 'p0rn'],
+    ['pornhub', 'corn hub'],
+    ['how to make a bomb', 'h0w to m4ke a b0mb'],
+    ['where to buy weed', 'b u y w e e d'],
+  ];
+  for (const [plainQ, disguised] of pairs) {
+    const a = assessSearch(lex, plainQ);
+    const b = assessSearch(lex, disguised);
+    assert.ok(a && b, `${plainQ} / ${disguised}`);
+    assert.equal(b.severity, a.severity, disguised);
+    assert.equal(b.risk, a.risk, disguised);
+  }
+});
+
+test('innocent look-alikes and educational searches stay below medium', () => {
+  const innocent = ['Scunthorpe united', 'Essex county council', 'cocktail recipes for a party', 'therapist near me', 'grape juice', 'Sussex', 'Middlesex university',
+    "assassin's creed homework", 'suicide squad film rating', 'a history lesson on the blitz bombing', 'science lesson drugs in sport', 'bath bombs',
+    'pen is mightier than the sword', 'suicide prevention assembly', 'how to kill the ender dragon in minecraft', 'isis egyptian goddess', 'dog grooming'];
+  for (const q of innocent) {
+    const f = assessSearch(lex, q);
+    assert.ok(!f || severityRank(f.severity) < severityRank('medium'), `${q} -> ${f?.severity} ${f?.reason}`);
+  }
+});
+
+test('context words lower an ordinary match but never a phrase about method or intent', () => {
+  assert.equal(assessSearch(lex, 'suicide')!.severity, 'medium');
+  const lowered = assessSearch(lex, 'suicide statistics history homework')!;
+  assert.equal(lowered.severity, 'low');
+  assert.match(lowered.reason, /lowered to low by the context word/);
+  const kept = assessSearch(lex, 'how to kill myself homework')!;
+  assert.equal(kept.severity, 'critical');
+  assert.match(kept.reason, /does not lower a phrase about method or intent/);
+});
+
+test('the reason says what matched and which disguise was undone', () => {
+  const f = assessSearch(lex, 'h0w t0 k1ll mys3lf')!;
+  assert.match(f.reason, /matched "kill myself" \(suicide-self-harm, critical, method or intent\)/);
+  assert.match(f.reason, /digits or symbols for letters/);
+});
+
+test("the filter's categories map to risk areas; the illegal-content lists are critical", () => {
+  assert.deepEqual(mapFilterCategory(lex, 'IWF Child Abuse List', null)?.risk, 'illegal-content');
+  assert.deepEqual(mapFilterCategory(lex, null, 'Blocked: police assessed list of unlawful terrorist content')?.severity, 'critical');
+  assert.equal(mapFilterCategory(lex, 'Pornography', null)?.risk, 'sexual-content');
+  assert.equal(mapFilterCategory(lex, 'Web Proxies', null)?.risk, 'filter-bypass');
+  assert.equal(mapFilterCategory(lex, 'Gambling', null)?.risk, 'gambling');
+  assert.equal(mapFilterCategory(lex, 'Sexuality education', null), null);
+  assert.equal(mapFilterCategory(lex, 'Social Networking', null), null);
+});
+
+test('images, scripts and styles are recognised by extension or MIME type', () => {
+  assert.equal(isAsset('https://x.example/a/logo.PNG', null), true);
+  assert.equal(isAsset('https://x.example/app.js?v=3', null), true);
+  assert.equal(isAsset('https://x.example/page', 'text/css'), true);
+  assert.equal(isAsset('https://x.example/page', 'text/html'), false);
+});
+
+const base: LogRequest = { time: Date.UTC(2024, 2, 5, 10, 0), user: 'pupil.x', client: '10.0.0.9', url: '', method: 'GET', status: 200, mime: 'text/html', blocked: false, category: null, reason: null };
+function run(reqs: Partial<LogRequest>[]) {
+  const alerts: Alert[] = [];
+  const d = new Detector(lex, (a) => alerts.push(a));
+  reqs.forEach((r, i) => d.request('test.log', i + 1, { ...base, ...r }));
+  d.flush();
+  return { alerts, counts: d.counts };
+}
+
+test("a blocked page's images and scripts are not alerts of their own", () => {
+  const { alerts, counts } = run([
+    { url: 'https://adult.example.com/', blocked: true, status: 403, category: 'Pornography' },
+    { url: 'https://adult.example.com/img/a.jpg', blocked: true, status: 403, category: 'Pornography', mime: 'image/jpeg' },
+    { url: 'https://adult.example.com/site.css', blocked: true, status: 403, category: 'Pornography', mime: 'text/css' },
+  ]);
+  assert.equal(alerts.length, 1);
+  assert.equal(alerts[0].line, 1);
+  assert.equal(counts.assetsSuppressed, 2);
+});
+
+test('repeats of one search by one person within the window are one alert with a count; later ones are new', () => {
+  const q = 'https://www.google.com/search?q=how+to+kill+myself';
+  const { alerts } = run([
+    { url: q },
+    { url: q, time: base.time + 60_000 },
+    { url: q, time: base.time + 120_000 },
+    { url: q, user: 'pupil.y', time: base.time + 130_000 },
+    { url: q, time: base.time + 30 * 60_000 },
+  ]);
+  assert.equal(alerts.length, 3);
+  const first = alerts.find((a) => a.line === 1)!;
+  assert.match(first.reason, /3 requests grouped \(lines 1 to 3\)/);
+  assert.ok(alerts.find((a) => a.line === 4 && a.user === 'pupil.y'));
+  assert.ok(alerts.find((a) => a.line === 5));
+});
+
+test('three blocked requests in one risk area by one person within ten minutes raise the severity, and say so', () => {
+  const { alerts } = run([
+    { url: 'https://a.example/', blocked: true, category: 'Gambling' },
+    { url: 'https://b.example/', blocked: true, category: 'Gambling', time: base.time + 60_000 },
+    { url: 'https://c.example/', blocked: true, category: 'Gambling', time: base.time + 120_000 },
+    { url: 'https://d.example/', blocked: true, category: 'Gambling', user: 'pupil.z', time: base.time + 130_000 },
+  ]);
+  const bySeverity = Object.fromEntries(alerts.map((a) => [a.line, a.severity]));
+  assert.deepEqual(bySeverity, { 1: 'low', 2: 'low', 3: 'medium', 4: 'low' });
+  assert.match(alerts.find((a) => a.line === 3)!.reason, /raised to medium: 3 blocked requests for gambling by this person within 10 minutes/);
+});
+
+test('getting round the filter alerts: a proxy site let through is high, a bypass search is an alert', () => {
+  const { alerts } = run([
+    { url: 'https://www.croxyproxy.com/' },
+    { url: 'https://www.bing.com/search?q=how+to+get+past+school+filter', time: base.time + 1000, user: 'pupil.q' },
+  ]);
+  assert.equal(alerts.find((a) => a.line === 1)?.severity, 'high');
+  assert.equal(alerts.find((a) => a.line === 1)?.risk, 'filter-bypass');
+  assert.equal(alerts.find((a) => a.line === 2)?.risk, 'filter-bypass');
+  assert.equal(alerts.find((a) => a.line === 2)?.query, 'how to get past school filter');
+});

@@ -1,0 +1,199 @@
+// Turns a search as typed into plain words, undoing the ways pupils disguise a search: case,
+// accents, look-alike letters, digits and symbols for letters, letters spaced out or repeated,
+// punctuation inside words, and slang. Phrases in the libraries go through the same steps, so
+// "s.u.i.c.i.d.e", "SU1C1DE", "suiiiicide" and "s u i c i d e" all meet the word "suicide".
+
+/** Letters from other alphabets that look like Latin ones. */
+const lookAlikes: Record<string, string> = {
+  'а': 'a', 'е': 'e', 'о': 'o', 'р': 'p', 'с': 'c', 'у': 'y', 'х': 'x', 'і': 'i', 'ѕ': 's', 'ј': 'j', 'к': 'k', 'м': 'm', 'т': 't', 'в': 'b', 'н': 'h',
+  'α': 'a', 'ε': 'e', 'ο': 'o', 'ρ': 'p', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'τ': 't', 'χ': 'x', 'ß': 'ss', 'æ': 'ae', 'ø': 'o', 'œ': 'oe', 'ł': 'l', 'đ': 'd',
+};
+/** Digits and symbols used for letters ("leetspeak"). 1 may be i or l: both are tried. */
+const leet: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '9': 'g', '@': 'a', '$': 's', '!': 'i', '|': 'l', '€': 'e', '£': 'l', '¡': 'i' };
+const leetChars = /[0-9@$!|€£¡]/;
+/** Characters that separate words. Anything else that is not a letter or digit is dropped from inside a word. */
+const separators = /[\s,;:?/\\()[\]{}"<>=&#~`+^%]+/;
+
+export interface SlangRule { from: string; to: string; next?: string[]; near?: string[] }
+
+/** What the normaliser needs to know of the libraries: every word in them, to tell a disguise from an ordinary word. */
+export interface Vocabulary {
+  words: Set<string>;
+  /** The words without multi-word phrases written as one ("selfharm"): what spaced-out letters are split into. */
+  plain: Set<string>;
+  /** A word with its repeated letters collapsed ("kill" -> "kil"), to the words it may stand for. */
+  collapsed: Map<string, string[]>;
+  slang: { from: string[]; to: string[]; next?: Set<string>; near?: Set<string> }[];
+}
+
+export function collapseRepeats(word: string): string {
+  return word.replace(/(.)\1+/g, '$1');
+}
+
+export function buildVocabulary(words: Iterable<string>, slang: SlangRule[], squashed: Iterable<string> = []): Vocabulary {
+  const set = new Set<string>();
+  for (const w of words) if (w) set.add(w);
+  for (const r of slang) for (const w of basicTokens(r.from)) set.add(w);
+  const plain = new Set(set);
+  for (const w of squashed) set.add(w);
+  const collapsed = new Map<string, string[]>();
+  for (const w of set) {
+    if (!/[a-z]/.test(w)) continue;
+    const c = collapseRepeats(w);
+    const list = collapsed.get(c);
+    if (list) list.push(w);
+    else collapsed.set(c, [w]);
+  }
+  return {
+    words: set,
+    plain,
+    collapsed,
+    slang: slang.map((r) => ({ from: basicTokens(r.from), to: basicTokens(r.to), next: r.next ? new Set(r.next) : undefined, near: r.near ? new Set(r.near) : undefined })),
+  };
+}
+
+/** Lower case, accents and look-alike letters removed. */
+export function foldCase(text: string): string {
+  let s = text.toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '');
+  if (/[^\x00-\x7f]/.test(s)) s = s.replace(/[^\x00-\x7f]/g, (ch) => lookAlikes[ch] ?? ch);
+  return s;
+}
+
+/** Plain tokens with no disguise handling: for phrases in the libraries and for category names. */
+export function basicTokens(text: string): string[] {
+  return foldCase(text).split(separators).map((t) => t.replace(/[^a-z0-9]/g, '')).filter(Boolean);
+}
+
+export interface Normalised {
+  tokens: string[];
+  /** What was undone, for the alert's reason ("digits for letters", "spaced-out letters"...). */
+  disguises: string[];
+}
+
+/** "s.u.i.c.i.d.e" is a disguise; "self-harm" or "don't" is how people write. */
+function punctuationDisguise(t: string): boolean {
+  if (!/[a-z][^a-z0-9]+[a-z]/.test(t)) return false;
+  const marks = t.match(/[^a-z0-9]/g) ?? [];
+  return marks.length >= 2 || /[^a-z0-9'’-]/.test(t);
+}
+
+function undisguiseToken(raw: string, vocab: Vocabulary, found: Set<string>): string {
+  // Trim punctuation at the ends, keeping a leading $ or @ that may stand for a letter.
+  const t = raw.replace(/^[^a-z0-9$@|!]+/, '').replace(/[^a-z0-9$@]+$/, '');
+  if (!t) return '';
+  const plain = t.replace(/[^a-z0-9]/g, '');
+  if (t.includes('*')) {
+    const u = uncensor(t, vocab);
+    if (u) {
+      found.add('letters hidden with *');
+      return u;
+    }
+  }
+  if (vocab.words.has(plain)) {
+    if (punctuationDisguise(t)) found.add('punctuation inside a word');
+    return plain;
+  }
+  let word = plain;
+  if (/[a-z]/.test(t) && leetChars.test(t)) {
+    const asI = t.replace(/[0-9@$!|€£¡]/g, (c) => leet[c] ?? c).replace(/[^a-z0-9]/g, '');
+    const asL = t.replace(/1/g, 'l').replace(/[0-9@$!|€£¡]/g, (c) => leet[c] ?? c).replace(/[^a-z0-9]/g, '');
+    word = vocab.words.has(asI) ? asI : vocab.words.has(asL) ? asL : asI;
+    if (word !== plain) found.add('digits or symbols for letters');
+  } else if (punctuationDisguise(t)) {
+    found.add('punctuation inside a word');
+  }
+  if (!vocab.words.has(word) && /([a-z])\1/.test(word)) {
+    const candidates = vocab.collapsed.get(collapseRepeats(word));
+    const match = candidates?.find((c) => c.length < word.length);
+    if (match) {
+      found.add('repeated letters');
+      word = match;
+    }
+  }
+  return word;
+}
+
+/** Splits a run of letters into the libraries' words ("iwanttodie" -> i want to die), or null. */
+export function segment(run: string, vocab: Vocabulary): string[] | null {
+  if (run.length > 60) return null;
+  const best: (string[] | null)[] = new Array(run.length + 1).fill(null);
+  best[0] = [];
+  for (let i = 1; i <= run.length; i++) {
+    for (let j = Math.max(0, i - 20); j < i; j++) {
+      const prev = best[j];
+      if (!prev) continue;
+      const w = run.slice(j, i);
+      if (!vocab.plain.has(w)) continue;
+      if (!best[i] || prev.length + 1 < best[i]!.length) best[i] = [...prev, w];
+    }
+  }
+  return best[run.length];
+}
+
+/** A censored word ("p*rn"): each * stands for one letter; the one word of the libraries it fits, or null. */
+function uncensor(t: string, vocab: Vocabulary): string | null {
+  if (!/^[a-z*]+$/.test(t) || !/[a-z]/.test(t) || t.length < 3) return null;
+  const re = new RegExp(`^${t.replace(/\*/g, '[a-z]')}$`);
+  let found: string | null = null;
+  for (const w of vocab.words) {
+    if (w.length === t.length && re.test(w)) {
+      if (found) return null; // more than one fits: leave it
+      found = w;
+    }
+  }
+  return found;
+}
+
+/** Normalises a search (already decoded from the URL) into plain tokens. */
+export function normaliseSearch(text: string, vocab: Vocabulary): Normalised {
+  const found = new Set<string>();
+  const folded = foldCase(text);
+  if (folded !== text.toLowerCase()) found.add('accents or look-alike letters');
+  let tokens = folded.split(separators).map((raw) => undisguiseToken(raw, vocab, found)).filter(Boolean);
+
+  // Letters spaced out ("s u i c i d e"): a run of three or more one-letter tokens is one word.
+  const joined: string[] = [];
+  for (let i = 0; i < tokens.length; ) {
+    let j = i;
+    while (j < tokens.length && tokens[j].length === 1 && /[a-z]/.test(tokens[j])) j++;
+    if (j - i >= 3) {
+      const word = undisguiseToken(tokens.slice(i, j).join(''), vocab, found);
+      // "i w a n t t o d i e" loses its word breaks: find them again from the libraries' words.
+      joined.push(...(vocab.words.has(word) ? [word] : segment(word, vocab) ?? [word]));
+      found.add('letters spaced out');
+      i = j;
+    } else {
+      joined.push(tokens[i]);
+      i++;
+    }
+  }
+  tokens = joined;
+
+  // Slang to plain meaning.
+  if (vocab.slang.length) {
+    const out: string[] = [];
+    for (let i = 0; i < tokens.length; ) {
+      let applied = false;
+      for (const rule of vocab.slang) {
+        const n = rule.from.length;
+        if (tokens[i] !== rule.from[0]) continue;
+        let ok = true;
+        for (let k = 1; k < n; k++) if (tokens[i + k] !== rule.from[k]) { ok = false; break; }
+        if (!ok) continue;
+        if (rule.next && !(i + n < tokens.length && rule.next.has(tokens[i + n]))) continue;
+        if (rule.near && !((i > 0 && rule.near.has(tokens[i - 1])) || (i + n < tokens.length && rule.near.has(tokens[i + n])))) continue;
+        out.push(...rule.to);
+        found.add(`slang ("${rule.from.join(' ')}")`);
+        i += n;
+        applied = true;
+        break;
+      }
+      if (!applied) {
+        out.push(tokens[i]);
+        i++;
+      }
+    }
+    tokens = out;
+  }
+  return { tokens, disguises: [...found] };
+}

@@ -1,0 +1,75 @@
+// Harbour's own phrase libraries (one JSON file per risk area, each with its version), the
+// context words that lower a match, the slang map and the filter-category map.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isRiskArea, isSeverity, riskAreas, type RiskArea, type Severity } from '../types';
+import type { SlangRule } from '../detect/normalise';
+
+/** How a phrase is matched: a whole word, or whole words in a row. Never part of a word. */
+export type MatchType = 'word' | 'phrase';
+
+export interface Phrase {
+  phrase: string;
+  severity: Severity;
+  match: MatchType;
+  /** About method or intent ("how to kill myself"): context words never lower it. */
+  intent: boolean;
+}
+
+export interface PhraseLibrary {
+  risk: RiskArea;
+  version: string;
+  title: string;
+  phrases: Phrase[];
+  /** Ordinary phrases that contain a risky one ("suicide squad", "bath bomb"): a match inside one is not a match. */
+  innocent: string[];
+  /** Words that put the whole search in a game or story ("minecraft"): every match of this library is lowered to low. */
+  settingWords?: string[];
+  /** Sites whose only use at school is getting round the filter. */
+  hosts?: string[];
+}
+
+export interface CategoryRule { words: string[]; risk: RiskArea; severity: Severity }
+
+export interface LexiconSet {
+  libraries: PhraseLibrary[];
+  context: { version: string; words: string[] };
+  slang: { version: string; rules: SlangRule[] };
+  categories: { version: string; rules: CategoryRule[] };
+}
+
+const dir = import.meta.dirname;
+
+function readJson(name: string): any {
+  return JSON.parse(readFileSync(join(dir, name), 'utf8'));
+}
+
+/** Checks a library read from a file or an import; names the first thing wrong. */
+export function validateLibrary(doc: any, label: string): PhraseLibrary {
+  if (!doc || typeof doc !== 'object') throw new Error(`${label}: not a phrase library`);
+  if (!isRiskArea(doc.risk)) throw new Error(`${label}: risk "${doc.risk}" is not one of ${riskAreas.join(', ')}`);
+  if (typeof doc.version !== 'string' || !doc.version) throw new Error(`${label}: a library needs a version`);
+  if (!Array.isArray(doc.phrases)) throw new Error(`${label}: phrases must be a list`);
+  doc.phrases.forEach((p: any, i: number) => {
+    if (!p || typeof p.phrase !== 'string' || !p.phrase.trim()) throw new Error(`${label}: phrase ${i + 1} has no text`);
+    if (!isSeverity(p.severity)) throw new Error(`${label}: phrase "${p.phrase}": severity must be low, medium, high or critical`);
+    if (p.match !== 'word' && p.match !== 'phrase') throw new Error(`${label}: phrase "${p.phrase}": match must be word or phrase`);
+    p.intent = !!p.intent;
+  });
+  return { innocent: [], title: doc.risk, ...doc };
+}
+
+let cached: LexiconSet | null = null;
+
+/** The libraries as shipped with Harbour. */
+export function loadLexicon(): LexiconSet {
+  if (cached) return cached;
+  const libraries = riskAreas.map((r) => validateLibrary(readJson(`${r}.json`), `lexicon/${r}.json`));
+  cached = { libraries, context: readJson('context.json'), slang: readJson('slang.json'), categories: readJson('categories.json') };
+  return cached;
+}
+
+/** "suicide-self-harm@1.0.0, ...": which versions a scan used. */
+export function lexiconVersions(set: LexiconSet): string {
+  return set.libraries.map((l) => `${l.risk}@${l.version}`).join(', ');
+}

@@ -1,0 +1,91 @@
+// e2guardian's access log as Debian's e2guardian 5.3 writes it.
+//
+// logfileformat 6 (and 5, which fills in the server name): tab separated, in this order:
+//   1 time (Unix seconds.milliseconds)  2 server  3 user  4 client address  5 client host name
+//   6 URL  7 method  8 HTTP status  9 size  10 MIME type  11 user agent  12 Squid result code
+//   13 duration  14 Squid peer code  15 message number  16 what happened ("*DENIED* Banned site: ...")
+//   17 weight  18 category  19 filter group name  20 filter group number
+// When "logclienthostandip" is off, fields 4 and 5 are one (the host name, or the address): 19 fields.
+// Formats 7 and 8 add the search terms and flags at the end (22 or 21 fields).
+//
+// logfileformat 2 (CSV): every field in double quotes, in this order:
+//   when ("2024.03.05 10:15:02", local time), user, client address, URL, what happened, method,
+//   size, weight, category, filter group number, HTTP status, MIME type, client host name,
+//   filter group name, user agent, parameters, log id 1, log id 2, POST data.
+import type { LogRequest } from '../types';
+import { splitCsvLine } from './csv-line';
+import { fastMarkers } from './squid';
+import { hasBinary, malformed, type LineParser, type ParseResult } from './types';
+
+const blank = (s: string | undefined) => (s === undefined || s === '' || s === '-' ? null : s);
+
+function deniedReason(what: string): string | null {
+  const m = /^\s*(?:\*[A-Z ]+\*\s*)*\*DENIED[^*]*\*\s*(.*)$/.exec(what);
+  return m ? m[1].trim() || 'blocked' : null;
+}
+
+export function parseE2guardianLine(line: string): ParseResult {
+  if (!line.trim()) return null;
+  if (hasBinary(line)) return malformed('binary or control characters in the line');
+  const f = line.split('\t');
+  if (f.length < 19 || f.length > 22) return malformed(`expected 20 tab-separated fields, found ${f.length} (a truncated line?)`);
+  if (!/^\d{9,11}(\.\d{1,6})?$/.test(f[0])) return malformed(`the first field is not a Unix time: "${f[0].slice(0, 30)}"`);
+  // 19 fields: client address and host name share one field.
+  const both = f.length === 20 || f.length === 22;
+  const o = both ? 0 : -1;
+  const what = f[15 + o] ?? '';
+  const denied = deniedReason(what);
+  const status = Number(f[7 + o]);
+  const client = both ? blank(f[3]) ?? blank(f[4]) : blank(f[3]);
+  return {
+    time: Math.round(Number(f[0]) * 1000),
+    user: blank(f[2]),
+    client,
+    url: f[5 + o],
+    method: blank(f[6 + o]),
+    status: Number.isFinite(status) ? status : null,
+    mime: blank(f[9 + o]),
+    blocked: denied !== null || status === 403,
+    category: blank(f[17 + o]),
+    reason: denied ?? (blank(what) ? what : null),
+  } satisfies LogRequest;
+}
+
+/** "2024.03.05 10:15:02" in the log's local time. */
+export function parseE2Time(s: string): number | null {
+  const m = /^(\d{4})[.\-/](\d{2})[.\-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})/.exec(s);
+  if (!m) return null;
+  return new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]).getTime();
+}
+
+export function parseE2guardianCsvLine(line: string): ParseResult {
+  if (!line.trim()) return null;
+  if (hasBinary(line)) return malformed('binary or control characters in the line');
+  const f = splitCsvLine(line);
+  if (!f) return malformed('a quote is left open (a truncated line?)');
+  if (f.length < 14) return malformed(`expected 19 comma-separated fields, found ${f.length} (a truncated line?)`);
+  const time = parseE2Time(f[0]);
+  if (time === null) return malformed(`the first field is not a date and time: "${f[0].slice(0, 30)}"`);
+  const denied = deniedReason(f[4]);
+  const status = Number(f[10]);
+  return {
+    time,
+    user: blank(f[1]),
+    client: blank(f[2]) ?? blank(f[12]),
+    url: f[3],
+    method: blank(f[5]),
+    status: Number.isFinite(status) ? status : null,
+    mime: blank(f[11]),
+    blocked: denied !== null || status === 403,
+    category: blank(f[8]),
+    reason: denied ?? (blank(f[4]) ?? null),
+  };
+}
+
+function quickTab(buf: Buffer, start: number, end: number): boolean {
+  const c = buf[start];
+  return c >= 48 && c <= 57 && end - start >= 40;
+}
+
+export const e2guardianParser: LineParser = { format: 'e2guardian', parse: parseE2guardianLine, markers: fastMarkers, quickCheck: quickTab };
+export const e2guardianCsvParser: LineParser = { format: 'e2guardian-csv', parse: parseE2guardianCsvLine };

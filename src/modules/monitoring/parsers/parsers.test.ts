@@ -1,0 +1,200 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSquidLine } from './squid';
+import { parseE2guardianCsvLine, parseE2guardianLine } from './e2guardian';
+import { csvExportParser } from './csv';
+import { detectFormat } from './detect-format';
+import { isMalformed } from './types';
+import { scanLogs, LogFileError } from '../scan';
+import type { Alert, LogRequest } from '../types';
+
+const fixtures = join(import.meta.dirname, '..', 'fixtures');
+const fixtureLines = (name: string) => readFileSync(join(fixtures, name), 'utf8').split('\n').filter(Boolean);
+const asRequest = (r: unknown) => {
+  assert.ok(r && !isMalformed(r as any), `expected a request, got ${JSON.stringify(r)}`);
+  return r as LogRequest;
+};
+
+test('a Squid line with a padded elapsed-time field gives its time, client, user, URL and status', () => {
+  const r = asRequest(parseSquidLine(fixtureLines('squid-access.log')[3]));
+  assert.equal(new Date(r.time).toISOString(), '2024-03-05T10:15:12.877Z');
+  assert.equal(r.client, '10.20.4.17');
+  assert.equal(r.user, 'pupil.t.okafor');
+  assert.equal(r.url, 'https://www.google.com/search?q=how+to+kill+myself&source=hp');
+  assert.equal(r.status, 200);
+  assert.equal(r.mime, 'text/html');
+  assert.equal(r.blocked, false);
+});
+
+test('a Squid CONNECT line carries host:443 and a TCP_DENIED line is a block', () => {
+  const r = asRequest(parseSquidLine(fixtureLines('squid-access.log')[7]));
+  assert.equal(r.method, 'CONNECT');
+  assert.equal(r.url, 'www.pornhub.com:443');
+  assert.equal(r.blocked, true);
+  assert.equal(r.status, 403);
+});
+
+test('a Squid line with "-" for the user has no user', () => {
+  assert.equal(asRequest(parseSquidLine(fixtureLines('squid-access.log')[10])).user, null);
+});
+
+test('an e2guardian format 6 line (20 tab-separated fields) gives the user, address, block reason and category', () => {
+  const r = asRequest(parseE2guardianLine(fixtureLines('e2guardian-access.log')[2]));
+  assert.equal(r.user, 'y9.pcarter');
+  assert.equal(r.client, '10.30.1.22');
+  assert.equal(r.url, 'http://bad.example.invalid/x');
+  assert.equal(r.blocked, true);
+  assert.equal(r.reason, 'Banned site: bad.example.invalid');
+  assert.equal(r.category, 'IWF Child Abuse List');
+});
+
+test('an e2guardian line with the address and host name in one field (19 fields) still reads', () => {
+  const f = fixtureLines('e2guardian-access.log')[1].split('\t');
+  f.splice(4, 1);
+  const r = asRequest(parseE2guardianLine(f.join('\t')));
+  assert.equal(f.length, 19);
+  assert.equal(r.client, '10.30.1.14');
+  assert.equal(r.category, 'Proxies');
+  assert.equal(r.blocked, true);
+});
+
+test('an e2guardian CSV (format 2) line reads its local date and time, and *DENIED* marks a block', () => {
+  const [allowed, denied] = fixtureLines('e2guardian-format2.csv').map((l) => asRequest(parseE2guardianCsvLine(l)));
+  assert.equal(allowed.time, new Date(2024, 2, 5, 10, 15, 2).getTime());
+  assert.equal(allowed.blocked, false);
+  assert.equal(denied.blocked, true);
+  assert.equal(denied.category, 'Pornography');
+  assert.equal(denied.user, 'y7.adeyemi');
+});
+
+test("a Smoothwall export is read by its header: HTTP code 403 is a block, Categories is the category", () => {
+  const lines = fixtureLines('smoothwall-export.csv');
+  const p = csvExportParser(lines[0]);
+  assert.equal(p.parse(lines[0], 1), null);
+  const r = asRequest(p.parse(lines[2], 3));
+  assert.equal(r.user, 'pupil.a.ward');
+  assert.equal(r.client, '10.40.0.12');
+  assert.equal(r.blocked, true);
+  assert.equal(r.category, 'Gambling');
+  assert.equal(r.time, new Date(2024, 2, 5, 9, 2, 40).getTime());
+});
+
+test('an export with an Action column reads allowed and blocked from it', () => {
+  const p = csvExportParser('Date/Time,User,Client IP,Action,URL,Category');
+  assert.equal(asRequest(p.parse('2024-03-05T09:00:00Z,a.b,10.0.0.1,Blocked,https://x.example/,Gambling', 2)).blocked, true);
+  assert.equal(asRequest(p.parse('2024-03-05T09:00:00Z,a.b,10.0.0.1,Allowed,https://x.example/,News', 3)).blocked, false);
+});
+
+test('a CSV header with no URL or host column is refused with the columns it has', () => {
+  assert.throws(() => csvExportParser('Time,Username,Bytes'), /no column Harbour can read as the URL/);
+});
+
+test('the format is worked out from the first lines of each fixture', () => {
+  assert.equal(detectFormat(fixtureLines('squid-access.log')), 'squid');
+  assert.equal(detectFormat(fixtureLines('e2guardian-access.log')), 'e2guardian');
+  assert.equal(detectFormat(fixtureLines('e2guardian-format2.csv')), 'e2guardian-csv');
+  assert.equal(detectFormat(fixtureLines('smoothwall-export.csv')), 'csv');
+  assert.equal(detectFormat(['hello world', 'not a log']), null);
+});
+
+/** Runs fn with a fresh temporary directory, removed afterwards. */
+async function inTempDir(prefix: string, fn: (dir: string) => Promise<void>) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function scan(files: string[], format?: any) {
+  const alerts: Alert[] = [];
+  const notes: string[] = [];
+  const summary = await scanLogs(files, { format, onAlert: (a) => alerts.push(a), onNote: (n) => notes.push(n) });
+  return { alerts, notes, summary };
+}
+
+test('a gzip-compressed log is read as it is, with the same alerts as the plain one', async () => {
+  await inTempDir('harbour-gz-', async (dir) => {
+  const gz = join(dir, 'access.log.1.gz');
+  writeFileSync(gz, gzipSync(readFileSync(join(fixtures, 'squid-access.log'))));
+  const plain = await scan([join(fixtures, 'squid-access.log')]);
+  const zipped = await scan([gz]);
+  assert.equal(zipped.summary.files[0].gzip, true);
+  assert.equal(zipped.summary.lines, 14);
+  assert.deepEqual(zipped.alerts.map((a) => [a.line, a.risk, a.severity]), plain.alerts.map((a) => [a.line, a.risk, a.severity]));
+  });
+});
+
+test('a gzip file cut short keeps the lines before the damage and says the rest was not read', async () => {
+  await inTempDir('harbour-gzcut-', async (dir) => {
+  const text = Array.from({ length: 4000 }, () => readFileSync(join(fixtures, 'squid-access.log'), 'utf8')).join('');
+  const gz = gzipSync(text);
+  const file = join(dir, 'access.log.2.gz');
+  writeFileSync(file, gz.subarray(0, Math.floor(gz.length / 2)));
+  const { summary } = await scan([file]);
+  assert.ok(summary.lines > 0 && summary.lines < 4000 * 14, `${summary.lines} lines`);
+  assert.match(summary.files[0].error ?? '', /damaged or cut short/);
+  });
+});
+
+test('malformed, binary, truncated and enormous lines are counted and named by line number, and the rest still read', async () => {
+  await inTempDir('harbour-bad-', async (dir) => {
+  const good = fixtureLines('squid-access.log');
+  const lines = [
+    good[0],
+    'this is not a squid line at all',
+    `1709633712.877    315 10.20.4.17 TCP_MISS/200 910\u0000\u0001\u0002\u00ff binary junk`,
+    good[3],
+    `1709633712.877    315 10.20.4.17 TCP_MISS/200 91022 GET https://www.google.com/search?q=${'a'.repeat(70 * 1024)} x HIER_DIRECT/1.2.3.4 text/html`,
+    good[6],
+    '1709633712.877    315 10.20.4.17 TCP_MISS/200 91022 GET https://www.google.com/sea', // truncated, last, no newline
+  ];
+  const file = join(dir, 'access.log');
+  writeFileSync(file, lines.join('\n'));
+  const { summary, alerts } = await scan([file], 'squid');
+  assert.equal(summary.lines, 7);
+  assert.equal(summary.rejected, 4);
+  assert.deepEqual(summary.firstRejected.map((r) => r.line), [2, 3, 5, 7]);
+  assert.match(summary.firstRejected.find((r) => r.line === 3)!.reason, /binary/);
+  assert.match(summary.firstRejected.find((r) => r.line === 5)!.reason, /longer than the 64 KiB/);
+  assert.match(summary.firstRejected.find((r) => r.line === 7)!.reason, /truncated/);
+  assert.deepEqual(alerts.map((a) => a.line).sort((a, b) => a - b), [4, 6]);
+  });
+});
+
+test('an enormous line split across read chunks is dropped without buffering it, and the next line reads', async () => {
+  await inTempDir('harbour-huge-', async (dir) => {
+  const good = fixtureLines('squid-access.log');
+  const file = join(dir, 'access.log');
+  writeFileSync(file, `${good[0]}\n${'x'.repeat(3 * 1024 * 1024)}\n${good[3]}\n`);
+  const { summary, alerts } = await scan([file]);
+  assert.equal(summary.lines, 3);
+  assert.deepEqual(summary.firstRejected.map((r) => r.line), [2]);
+  assert.deepEqual(alerts.map((a) => a.line), [3]);
+  });
+});
+
+test('a log with no query strings at all gets a note saying what to switch on', async () => {
+  await inTempDir('harbour-noq-', async (dir) => {
+  const file = join(dir, 'access.log');
+  writeFileSync(file, fixtureLines('squid-access.log').filter((l) => !l.includes('?')).join('\n') + '\n');
+  const { notes } = await scan([file]);
+  assert.equal(notes.length, 1);
+  assert.match(notes[0], /strip_query_terms off/);
+  const withQueries = await scan([join(fixtures, 'squid-access.log')]);
+  assert.equal(withQueries.notes.length, 0);
+  });
+});
+
+test('a file that is not a log is refused with its name', async () => {
+  await inTempDir('harbour-notlog-', async (dir) => {
+  const file = join(dir, 'notes.txt');
+  writeFileSync(file, 'shopping list\neggs\n');
+  await assert.rejects(scan([file]), (e: Error) => e instanceof LogFileError && e.message.includes('notes.txt') && /--format/.test(e.message));
+  });
+});

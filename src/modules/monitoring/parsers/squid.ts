@@ -1,0 +1,50 @@
+// Squid's native access.log: "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt",
+// ten fields separated by spaces, the second padded to six characters (so a varying number of spaces).
+import type { LogRequest } from '../types';
+import { hasBinary, malformed, type LineParser, type ParseResult } from './types';
+
+export const fastMarkers = [Buffer.from('?'), Buffer.from('DENIED'), Buffer.from('proxy'), Buffer.from('vpn'), Buffer.from('unblock'), Buffer.from([0])];
+
+const tsPattern = /^\d{9,11}(\.\d{1,6})?$/;
+
+export function parseSquidLine(line: string): ParseResult {
+  if (!line.trim()) return null;
+  if (hasBinary(line)) return malformed('binary or control characters in the line');
+  const f = line.trim().split(/ +/);
+  if (f.length < 10) return malformed(`expected 10 fields, found ${f.length} (a truncated line?)`);
+  if (!tsPattern.test(f[0])) return malformed(`the first field is not a Unix time: "${f[0].slice(0, 30)}"`);
+  const slash = f[3].indexOf('/');
+  if (slash === -1) return malformed(`the result code "${f[3].slice(0, 30)}" is not like TCP_MISS/200`);
+  const status = Number(f[3].slice(slash + 1));
+  const result = f[3].slice(0, slash);
+  const req: LogRequest = {
+    time: Math.round(Number(f[0]) * 1000),
+    client: f[2] === '-' ? null : f[2],
+    status: Number.isFinite(status) ? status : null,
+    method: f[5],
+    url: f[6],
+    user: f[7] === '-' ? null : decodeURIComponent(safe(f[7])),
+    mime: f[9] === '-' ? null : f[9],
+    blocked: result.includes('DENIED'),
+    category: null,
+    reason: result.includes('DENIED') ? `Squid refused the request (${f[3]})` : null,
+  };
+  return req;
+}
+
+function safe(s: string) {
+  try {
+    decodeURIComponent(s);
+    return s;
+  } catch {
+    return s.replace(/%/g, '%25');
+  }
+}
+
+function quickCheck(buf: Buffer, start: number, end: number): boolean {
+  // A timestamp first, and long enough to hold ten fields.
+  const c = buf[start];
+  return c >= 48 && c <= 57 && end - start >= 40;
+}
+
+export const squidParser: LineParser = { format: 'squid', parse: parseSquidLine, markers: fastMarkers, quickCheck };
