@@ -2,7 +2,7 @@
 // by default, or the server in DATABASE_URL. Either way the run gets a fresh database of its
 // own, migrated once, and dropped at the end.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, rmSync } from 'node:fs';
+import { readdirSync, statSync, rmSync, mkdirSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { createLogger } from '../src/platform/logger';
@@ -37,6 +37,9 @@ if (process.env.DATABASE_URL) {
 } else {
   // A server of the run's own, so two runs (or a run beside npm start) never meet.
   const dataDir = join(root, '.test-data', String(process.pid));
+  // Run as root, the server runs as the postgres user, which must be able to pass through.
+  mkdirSync(join(root, '.test-data'), { recursive: true });
+  chmodSync(join(root, '.test-data'), 0o711);
   const server = await startEmbeddedPostgres(dataDir, log);
   admin = { ...server.connection, database: 'postgres' };
   stopEmbedded = async () => {

@@ -14,7 +14,8 @@ import { migrate } from '../../platform/db/migrate';
 import { createLogger } from '../../platform/logger';
 import { audit, verifyAuditTrail } from '../../platform/audit/audit';
 import { createApiKey } from '../../platform/api/keys';
-import { schoolScope } from '../../platform/db/scope';
+import { schoolScope, schoolTables } from '../../platform/db/scope';
+import { addAgreementRecords } from '../agreements/testing';
 import { addPerson, createSchool, linkGuardian } from '../schools/service';
 import { ArchiveError, exportSchool, importSchool, readArchiveManifest, removeTemporaryArchive } from './service';
 
@@ -66,7 +67,7 @@ async function freshDatabase(): Promise<{ db: Database; config: pg.PoolConfig }>
 async function schoolRows(db: Database, schoolId: string): Promise<Record<string, string[]>> {
   const q = async (sql: string) => (await db.query<{ j: string }>(sql, [schoolId])).rows.map((r) => r.j);
   const owned = async (table: string) => q(`select to_jsonb(t)::text as j from ${table} t where school_id = $1 order by 1`);
-  return {
+  const rows: Record<string, string[]> = {
     schools: await q('select to_jsonb(t)::text as j from schools t where id = $1'),
     organisations: await q('select to_jsonb(t)::text as j from organisations t where id = (select organisation_id from schools where id = $1)'),
     people: await owned('people'),
@@ -78,6 +79,9 @@ async function schoolRows(db: Database, schoolId: string): Promise<Record<string
     people_imports: await owned('people_imports'),
     audit_events: await q(`select (to_jsonb(t) - 'id')::text as j from audit_events t where school_id = $1 order by seq`),
   };
+  // Every other school table (each capability's own) is carried whole.
+  for (const table of schoolTables) rows[table] ??= await owned(table);
+  return rows;
 }
 
 async function counts(db: Database) {
@@ -96,6 +100,7 @@ before(async () => {
   const carer = await addPerson(db, school.id, { kind: 'parent', given_name: 'Sam', family_name: 'Archivetest', email: uniqueEmail('carer'), phone: '01234 567890' });
   for (const child of extraPeople) await linkGuardian(db, school.id, carer, child, 'carer');
   await linkGuardian(db, school.id, school.parentId, school.pupilId);
+  await addAgreementRecords(db, school.id, { staffPersonId: school.personas.teacher.personId, parentId: school.parentId, childId: school.pupilId });
   await createApiKey(db, school.id, 'Filtering provider', ['people:read'], { userId: school.personas.admin.userId, label: 'admin Tester' }, '203.0.113.9');
   await schoolScope(db, school.id).insert('people_imports', {
     kind: 'pupils', file_name: 'pupils.csv', file_sha256: 'a'.repeat(64), full_import: true,

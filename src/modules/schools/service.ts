@@ -3,6 +3,7 @@ import { schoolScope } from '../../platform/db/scope';
 import { audit, systemActor, type Actor } from '../../platform/audit/audit';
 import { hashPassword, passwordProblem } from '../../platform/auth/passwords';
 import type { Role } from '../../platform/permissions/roles';
+import { ensureAgreements } from '../agreements/service';
 
 export type InstallationMode = 'demo' | 'real';
 
@@ -22,6 +23,8 @@ export async function createSchool(db: Queryable, fields: { name: string; urn?: 
     [fields.name, fields.urn ?? null, fields.organisationId ?? null],
   )).rows[0].id;
   await audit(db, { schoolId: id, actor: fields.actor ?? systemActor, action: 'school.created', recordType: 'school', recordId: id });
+  // Every school starts with an acceptable use agreement per audience (covered by school.created).
+  await ensureAgreements(db, id, fields.actor ?? systemActor, { audited: false });
   return id;
 }
 

@@ -13,6 +13,7 @@ export interface ApiOperation {
 export const apiScopes: Record<string, string> = {
   'people:read': 'Read people (names, kinds, classes and roles; no dates of birth)',
   'school:read': "Read the school's name and settings",
+  'technology-access:read': 'Read the technology access register: who may use school technology, and the kind of reason when not',
 };
 
 /** Collects the API's operations into the OpenAPI document served at /api/openapi.json. */

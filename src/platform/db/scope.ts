@@ -9,6 +9,13 @@ export const schoolTables = [
   'memberships',
   'api_keys',
   'people_imports',
+  'agreements',
+  'agreement_versions',
+  'agreement_links',
+  'agreement_signatures',
+  'agreement_explain_requests',
+  'agreement_kiosks',
+  'technology_access_decisions',
 ] as const;
 export type SchoolTable = (typeof schoolTables)[number];
 

@@ -12,6 +12,8 @@ interface NavEntry {
 export const navigation: NavEntry[] = [
   { text: 'Dashboard', href: '/dashboard', anyOf: ['dashboard:view'] },
   { text: 'People', href: '/people', anyOf: ['people:list'] },
+  { text: 'Agreements', href: '/agreements', anyOf: ['agreements:sign', 'agreements:manage', 'agreements:compliance'] },
+  { text: 'Technology access', href: '/technology-access', anyOf: ['technology:view'] },
   { text: 'Audit trail', href: '/audit', anyOf: ['audit:view'] },
   { text: 'Settings', href: '/settings', anyOf: ['school:settings', 'accounts:manage', 'apikeys:manage', 'school:export'] },
 ];

@@ -37,6 +37,22 @@ const bDraftId = (await t.db.query<{ id: string }>(
   `insert into people_import_drafts (school_id, kind, file_name, file_sha256, csv_text)
    values ($1, 'pupils', 'bravo-draft.csv', $2, $3) returning id`, [B.id, 'c'.repeat(64), `UPN,Surname\nX,Brackenbury${tag}\n`])).rows[0].id;
 
+// School B's agreement records: its staff agreement (every school starts with one), a
+// signature, a parent's request that the school explain it, a reception kiosk and a
+// technology access decision.
+const bAgreement = (await t.db.query<{ id: string; version_id: string }>(
+  `select a.id, v.id as version_id from agreements a join agreement_versions v on v.agreement_id = a.id where a.school_id = $1 and a.audience = 'staff_governors'`, [B.id])).rows[0];
+const bSignatureId = (await t.db.query<{ id: string }>(
+  `insert into agreement_signatures (school_id, agreement_id, version_id, text_sha256, signer_id, subject_id, signed_name, method)
+   values ($1, $2, $3, $4, $5, $5, $6, 'in_harbour') returning id`, [B.id, bAgreement.id, bAgreement.version_id, 'd'.repeat(64), B.personas.teacher.personId, `Brackenbury${tag}`])).rows[0].id;
+const bRequestId = (await t.db.query<{ id: string }>(
+  `insert into agreement_explain_requests (school_id, agreement_id, version_id, parent_id, child_id) values ($1, $2, $3, $4, $5) returning id`,
+  [B.id, bAgreement.id, bAgreement.version_id, B.parentId, B.pupilId])).rows[0].id;
+const bKioskId = (await t.db.query<{ id: string }>(`insert into agreement_kiosks (school_id, name, token_hash) values ($1, $2, $3) returning id`, [B.id, `Bravo desk ${tag}`, 'e'.repeat(64)])).rows[0].id;
+const bDecisionId = (await t.db.query<{ id: string }>(
+  `insert into technology_access_decisions (school_id, person_id, status, reason_kind, reason_detail) values ($1, $2, 'restricted', 'other', $3) returning id`,
+  [B.id, B.pupilId, `Brackenbury${tag} detail`])).rows[0].id;
+
 // School A's key holding every scope, for the /api/v1 routes.
 const aKey = await createApiKey(t.db, A.id, `Alpha sync ${tag}`, Object.keys(apiScopes), systemActor, null);
 
@@ -46,7 +62,7 @@ const bKeyRow = (await t.db.query('select prefix from api_keys where id = $1', [
 
 /** Strings that identify school B. None may appear in an answer given to school A. */
 const bNames = [B.name, bPupil.family_name, `Brackenbury${tag}`, `quillon.${tag}@bravo.test`, ...bPersonas.map((p) => p.email)];
-const bIds = [B.id, B.pupilId, B.parentId, bUninvited, bKey.id, bKeyRow.prefix, bImportId, bDraftId, ...bPersonas.flatMap((p) => [p.userId, p.personId])];
+const bIds = [B.id, B.pupilId, B.parentId, bUninvited, bKey.id, bKeyRow.prefix, bImportId, bDraftId, bAgreement.id, bSignatureId, bRequestId, bKioskId, bDecisionId, ...bPersonas.flatMap((p) => [p.userId, p.personId])];
 
 /**
  * What each path parameter is filled with: a record of school B. A route whose parameter is
@@ -58,6 +74,12 @@ const paramValues: Record<string, string | { skip: string }> = {
   keyId: bKey.id,
   draftId: bDraftId,
   importId: bImportId,
+  agreementId: bAgreement.id,
+  signatureId: bSignatureId,
+  parentId: B.parentId,
+  requestId: bRequestId,
+  kioskId: bKioskId,
+  decisionId: bDecisionId,
   token: { skip: 'an emailed one-use token is a secret, not a school record: the plain token is never stored, and holding it is the authority' },
   '*': 'harbour.css',
 };
@@ -93,6 +115,13 @@ async function snapshotOfB(db: Database): Promise<Record<string, unknown[]>> {
     user_tokens: await q('select * from user_tokens where school_id = $1 or user_id = any($2::uuid[]) order by id', [B.id, userIds]),
     people_imports: await q('select * from people_imports where school_id = $1 order by id', [B.id]),
     people_import_drafts: await q('select * from people_import_drafts where school_id = $1 order by id', [B.id]),
+    agreements: await q('select * from agreements where school_id = $1 order by id', [B.id]),
+    agreement_versions: await q('select * from agreement_versions where school_id = $1 order by id', [B.id]),
+    agreement_signatures: await q('select * from agreement_signatures where school_id = $1 order by id', [B.id]),
+    agreement_links: await q('select * from agreement_links where school_id = $1 order by id', [B.id]),
+    agreement_explain_requests: await q('select * from agreement_explain_requests where school_id = $1 order by id', [B.id]),
+    agreement_kiosks: await q('select * from agreement_kiosks where school_id = $1 order by id', [B.id]),
+    technology_access_decisions: await q('select * from technology_access_decisions where school_id = $1 order by id', [B.id]),
   };
 }
 

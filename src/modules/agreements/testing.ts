@@ -1,0 +1,25 @@
+// Test support: one of each agreements record for a school, so tests of shared machinery (the
+// archive, isolation) cover this capability's tables without knowing their shape.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Database } from '../../platform/db/database';
+import { schoolScope } from '../../platform/db/scope';
+import { systemActor } from '../../platform/audit/audit';
+import { agreementForAudience, ensureAgreements, recordAccessDecision, recordSignature } from './service';
+
+/**
+ * Gives a school a signature, a parent's link, a request to explain, a kiosk and a technology
+ * access decision. parentId must be a parent of childId; staffPersonId a member of staff.
+ */
+export async function addAgreementRecords(db: Database, schoolId: string, who: { staffPersonId: string; parentId: string; childId: string }) {
+  await ensureAgreements(db, schoolId);
+  const scope = schoolScope(db, schoolId);
+  const staff = (await agreementForAudience(db, schoolId, 'staff_governors'))!;
+  const parents = (await agreementForAudience(db, schoolId, 'parents'))!;
+  await recordSignature(db, schoolId, { agreementId: staff.id, signerId: who.staffPersonId, subjectId: who.staffPersonId, signedName: 'Staff Signer', method: 'in_harbour', userAgent: 'test', ip: '203.0.113.5' }, systemActor);
+  const link = await scope.insert<{ id: string }>('agreement_links', {
+    parent_id: who.parentId, token_hash: createHash('sha256').update(randomBytes(32)).digest('hex'), expires_at: new Date(Date.now() + 86_400_000), email_status: 'sent',
+  });
+  await scope.insert('agreement_explain_requests', { agreement_id: parents.id, version_id: parents.version_id, parent_id: who.parentId, child_id: who.childId, link_id: link.id });
+  await scope.insert('agreement_kiosks', { name: 'Reception tablet', token_hash: createHash('sha256').update(randomBytes(32)).digest('hex') });
+  await recordAccessDecision(db, schoolId, { personId: who.childId, status: 'restricted', reasonKind: 'parent_request', reasonDetail: 'Asked by a parent' }, systemActor, null);
+}
