@@ -9,6 +9,8 @@ import { closeTestDb, makeSchool, readOutbox, uniqueEmail, type Persona, type Te
 import { addPerson } from '../src/modules/schools/service';
 import { invitePerson, requestPasswordReset } from '../src/modules/accounts/service';
 import { createMailer } from '../src/platform/mail/mailer';
+import { commitImport, parseCsv, suggestMapping, fileSha256 } from '../src/modules/people/import';
+import { currentAgreements, recordSignature, sendParentLink } from '../src/modules/agreements/service';
 import { axeViolations, describeViolations, launchBrowser, newContext, screenshot, startApp, type RunningApp } from './support/browser';
 import { HarbourPage } from './support/harbour-page';
 
@@ -26,7 +28,28 @@ before(async () => {
   const invitee = await addPerson(app.db, school.id, { kind: 'staff', given_name: 'Invited', family_name: 'Tester', email: uniqueEmail('invited') });
   await invitePerson(app.db, mailer, app.origin, school.id, invitee, { userId: school.personas.admin.userId, label: 'test' }, '127.0.0.1');
   await requestPasswordReset(app.db, mailer, app.origin, school.personas.office.email, '127.0.0.1');
+  // A record behind every other parameter, made through the same services the pages use.
+  const actor = { userId: school.personas.admin.userId, label: 'test' };
+  const csv = 'UPN,Legal Surname,Forename,Year,Reg Group,DOB,Gender\r\nA123456789012,Axefield,Robin,4,4B,2017-05-06,F\r\n';
+  const table = parseCsv(csv);
+  const mapping = suggestMapping('pupils', table.headers);
+  fixtures.importId = (await commitImport(app.db, { schoolId: school.id, kind: 'pupils', fileName: 'pupils.csv', text: csv, mapping, full: false, actor })).importId;
+  fixtures.draftId = (await app.db.query(
+    `insert into people_import_drafts (school_id, created_by, kind, full_import, file_name, file_sha256, csv_text, mapping)
+     values ($1, $2, 'pupils', false, 'pupils.csv', $3, $4, $5) returning id`,
+    [school.id, school.personas.admin.userId, fileSha256(csv), csv, JSON.stringify(mapping)])).rows[0].id;
+  const staffAgreement = (await currentAgreements(app.db, school.id)).find((a) => a.audience === 'staff_governors')!;
+  fixtures.agreementId = staffAgreement.id;
+  fixtures.signatureId = (await recordSignature(app.db, school.id, {
+    agreementId: staffAgreement.id, signerId: school.personas.admin.personId, subjectId: school.personas.admin.personId,
+    signedName: 'admin Tester', method: 'in_harbour',
+  }, actor)).id!;
+  await app.db.query(`insert into guardianships (school_id, parent_id, child_id) values ($1, $2, $3) on conflict do nothing`, [school.id, school.parentId, school.pupilId]);
+  await sendParentLink(app.db, mailer, app.origin, school.id, school.parentId, actor, '127.0.0.1');
 });
+
+/** Records behind route parameters, made in before(). */
+const fixtures: Record<string, string> = {};
 after(async () => {
   await browser?.close();
   await app?.close();
@@ -43,6 +66,7 @@ const notPages: { test: (url: string) => boolean; why: string }[] = [
 /** A value for a route parameter from this run's fixtures, or why there is none. */
 function paramValue(name: string, url: string): { value: string } | { skip: string } {
   if (name === 'personId') return { value: school.pupilId };
+  if (fixtures[name]) return { value: fixtures[name] };
   if (name === 'token') {
     // A link in the outbox whose path has the route's shape.
     const shape = new RegExp(url.split('/').map((part) => (part.startsWith(':') ? '([A-Za-z0-9_-]+)' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/') + '(?![\\w/-])');
