@@ -12,6 +12,7 @@ const schema = z.object({
   MAIL_FROM: z.string().default('Harbour <harbour@localhost>'),
   SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
   HARBOUR_NO_DEMO: z.enum(['0', '1', 'true', 'false']).optional(),
+  TRUST_PROXY: z.string().optional(),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -28,6 +29,8 @@ export interface Config {
   seedDemo: boolean;
   production: boolean;
   logLevel: string;
+  /** Whom to believe about the client's address (X-Forwarded-For): nobody unless set. */
+  trustProxy: boolean | string | number;
 }
 
 /** Parses the environment; throws one message naming every variable that is wrong. */
@@ -50,5 +53,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: !(e.HARBOUR_NO_DEMO === '1' || e.HARBOUR_NO_DEMO === 'true'),
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
   };
+}
+
+/**
+ * TRUST_PROXY: unset (trust no proxy: the address is the socket's), "true" (trust every hop,
+ * only behind a proxy that overwrites the header), a number of hops, or addresses/CIDRs.
+ * Believing a forged X-Forwarded-For would let anyone dodge the sign-in rate limit and write
+ * a false address into the audit trail, so the default is to believe nobody.
+ */
+function parseTrustProxy(v: string | undefined): boolean | string | number {
+  if (!v || v === 'false' || v === '0') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
 }
