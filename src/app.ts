@@ -30,7 +30,6 @@ import settingsRoutes from './modules/settings/routes';
 import healthRoutes from './modules/health/routes';
 import archiveRoutes from './modules/archive/routes';
 import agreementsRoutes from './modules/agreements/routes';
-import incidentsRoutes from './modules/incidents/routes';
 import apiRoutes from './platform/api/routes';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -224,7 +223,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { route
       : reply.page('error.njk', { title: 'Sorry, something went wrong', paragraphs: ['Nothing you entered has been half-saved. Try again in a moment.', `If it keeps happening, give your IT provider this reference: ${req.id}`] }, 500);
   });
 
-  const modules = [healthRoutes, accountsRoutes, dashboardRoutes, peopleRoutes, auditRoutes, settingsRoutes, apiRoutes, archiveRoutes, agreementsRoutes, incidentsRoutes];
+  const modules = [healthRoutes, accountsRoutes, dashboardRoutes, peopleRoutes, auditRoutes, settingsRoutes, apiRoutes, archiveRoutes, agreementsRoutes];
   for (const m of modules) await app.register(m, deps);
   app.get('/api/openapi.json', { config: { public: true } }, async () => app.api.document(deps.config.baseUrl));
   return app;
