@@ -34,7 +34,18 @@ function passwordErrors(password: string, confirm: string, email?: string): Fiel
 /** Sign-in, two-factor, sign-out, password reset, invitations and the user's own account page. */
 export default async function accountsRoutes(app: FastifyInstance, deps: AppDeps) {
   const { db, mailer, config } = deps;
-  const signInLimit = { rateLimit: { max: 20, timeWindow: '1 minute' } };
+  // Counted per address AND account: a whole school's staff share one public address, so a
+  // limit per address alone would lock a school out at 8.30am. Guessing at many accounts from
+  // one address still meets each account's lockout (5 wrong passwords: 15 minutes).
+  const signInLimit = {
+    rateLimit: {
+      max: 20,
+      timeWindow: '1 minute',
+      hook: 'preHandler' as const,
+      keyGenerator: (req: FastifyRequest) =>
+        `${req.ip}|${String((req.body as any)?.email ?? req.session?.pendingUserId ?? req.session?.userId ?? '').trim().toLowerCase()}`,
+    },
+  };
 
   app.get('/sign-in', { config: { public: true } }, async (req, reply) => {
     if (req.ctx.user) return reply.redirect('/dashboard', 303);
