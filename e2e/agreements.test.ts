@@ -11,6 +11,9 @@ import { createMailer } from '../src/platform/mail/mailer';
 import { systemActor } from '../src/platform/audit/audit';
 import { assertAccessible, launchBrowser, newContext, startApp, type RunningApp } from './support/browser';
 import { HarbourPage } from './support/harbour-page';
+import { readFileSync } from 'node:fs';
+import { createApiKey } from '../src/platform/api/keys';
+import { schoolScope } from '../src/platform/db/scope';
 
 let app: RunningApp;
 let browser: Browser;
@@ -146,4 +149,121 @@ test('the register as a teacher sees it, and a person\'s access page as the lead
     await t.close();
     await h.close();
   }
+});
+
+test('a teacher runs a class session: the youngest are recorded as having discussed it, and an older pupil confirms their own name', async () => {
+  const young = await addPerson(app.db, school.id, { kind: 'pupil', given_name: 'Morvoren', family_name: 'Trevail', year_group: '2', class_name: '2K' });
+  const older = await addPerson(app.db, school.id, { kind: 'pupil', given_name: 'Talan', family_name: 'Trevail', year_group: '3', class_name: '2K' });
+  const ctx = await newContext(browser, app);
+  try {
+    const p = new HarbourPage(await ctx.newPage());
+    await p.signIn(school.personas.teacher);
+    await p.open('/agreements');
+    await p.follow('Run a class session');
+    await assertAccessible(p.page, 'class choose');
+    await p.page.getByLabel('Class').selectOption('2K');
+    await p.submit('Start the session');
+    assert.equal(await p.heading(), 'Class session: 2K');
+    await assertAccessible(p.page, 'class session');
+    await p.submit('Record that we discussed the rules');
+    assert.match(await p.page.locator('.govuk-notification-banner').innerText(), /for 1 pupil/);
+    await p.page.getByLabel('Your name').selectOption({ label: 'Talan Trevail' });
+    await p.fill('Type your first name and last name to agree', 'Talan Someone');
+    assert.equal((await p.submit('I agree'))?.status(), 400);
+    assert.deepEqual(await p.errorSummary(), ['Type your first name and last name as the school has them']);
+    await assertAccessible(p.page, 'class session with errors');
+    await p.page.getByLabel('Your name').selectOption({ label: 'Talan Trevail' });
+    await p.fill('Type your first name and last name to agree', 'talan trevail');
+    await p.submit('I agree');
+    assert.match(await p.page.locator('.govuk-notification-banner').innerText(), /Thank you, Talan/);
+    const rows = (await app.db.query(`select subject_id, method from agreement_signatures where school_id = $1 and subject_id = any($2::uuid[])`, [school.id, [young, older]])).rows;
+    assert.equal(rows.length, 2);
+    assert.ok(rows.every((r: any) => r.method === 'class'));
+    // The class teacher's printable list of pupils whose parents have no email address.
+    await schoolScope(app.db, school.id).update('people', { id: school.personas.teacher.personId }, { class_name: '2K' });
+    await p.open('/agreements');
+    await p.follow(/Paper agreements to send home/);
+    assert.match(await p.page.locator('main').innerText(), /Morvoren Trevail/);
+    await assertAccessible(p.page, 'class paper list');
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('the IT provider downloads the register as CSV from the register page, and reads it from the API with the school\'s key', async () => {
+  const pupil = await addPerson(app.db, school.id, { kind: 'pupil', given_name: 'Kitto', family_name: 'Annear', year_group: '6', class_name: '6C', upn: `E2E${Date.now()}` });
+  await recordAccessDecision(app.db, school.id, { personId: pupil, status: 'withdrawn', reasonKind: 'incident_sanction', reasonDetail: 'Detail only the lead sees', endsOn: '2099-12-31' }, systemActor, null);
+  const ctx = await newContext(browser, app);
+  try {
+    const p = new HarbourPage(await ctx.newPage());
+    await p.signIn(school.personas.itProvider);
+    await p.open('/technology-access');
+    await assertAccessible(p.page, 'register as the IT provider');
+    const [download] = await Promise.all([p.page.waitForEvent('download'), p.page.getByRole('link', { name: 'Download the register as CSV' }).click()]);
+    assert.match(download.suggestedFilename(), /^technology-access-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    const lines = csv.trim().split(/\r?\n/);
+    assert.match(lines[0], /^person_id,kind,given_name,family_name,upn,year_group,class_name,status,may_use_technology,reason_kind,until,changed_at/);
+    const row = lines.find((l) => l.startsWith(pupil))!;
+    assert.ok(row, 'the pupil is in the CSV');
+    assert.match(row, /,withdrawn,no,incident_sanction,2099-12-31,/);
+    assert.ok(!csv.includes('Detail only the lead sees'));
+  } finally {
+    await ctx.close();
+  }
+  const { key } = await createApiKey(app.db, school.id, 'IT provider sync', ['technology-access:read'], systemActor, null);
+  const res = await fetch(`${app.origin}/api/v1/technology-access`, { headers: { authorization: `Bearer ${key}` } });
+  assert.equal(res.status, 200);
+  const body = await res.json() as { people: any[]; generated_at: string };
+  const me = body.people.find((x) => x.person_id === pupil);
+  assert.equal(me.status, 'withdrawn');
+  assert.equal(me.may_use_technology, false);
+  assert.equal(me.reason_kind, 'incident_sanction');
+  assert.ok(!JSON.stringify(body).includes('Detail only the lead sees'));
+  assert.equal((await fetch(`${app.origin}/api/v1/technology-access`)).status, 401);
+});
+
+test('the lead sets the yearly renewal and reminders, and enters a signature given on paper', async () => {
+  const pupil = await addPerson(app.db, school.id, { kind: 'pupil', given_name: 'Jenifer', family_name: 'Bolitho', year_group: '5', class_name: '5B' });
+  const parent = await addPerson(app.db, school.id, { kind: 'parent', given_name: 'Ustick', family_name: 'Bolitho' });
+  await linkGuardian(app.db, school.id, parent, pupil);
+  const ctx = await newContext(browser, app);
+  try {
+    const h = new HarbourPage(await ctx.newPage());
+    await h.signIn(school.personas.headteacher);
+    await h.open('/agreements');
+    await h.follow('Yearly renewal and reminders');
+    await assertAccessible(h.page, 'renewal');
+    await h.fill('Day of the month', '31');
+    await h.page.getByLabel('Month', { exact: true }).selectOption({ label: 'June' });
+    await h.fill('Remind whoever has not signed every (days)', '7');
+    assert.equal((await h.submit('Save'))?.status(), 400);
+    assert.deepEqual(await h.errorSummary(), ['That month does not have that many days']);
+    await assertAccessible(h.page, 'renewal with errors');
+    await h.fill('Day of the month', '1');
+    await h.page.getByLabel('Month', { exact: true }).selectOption({ label: 'September' });
+    await h.submit('Save');
+    assert.match(await h.page.locator('.govuk-notification-banner').innerText(), /starts by itself on \d{4}-09-01/);
+
+    await h.open('/agreements');
+    await h.follow('Enter a signature given on paper');
+    await h.fill('Name of the person the agreement is for', 'Jenifer Bol');
+    await h.submit('Find');
+    await assertAccessible(h.page, 'paper find');
+    await h.follow('Jenifer Bolitho');
+    await assertAccessible(h.page, 'paper entry');
+    await h.fill('Name as signed on the paper', 'U Bolitho');
+    assert.equal((await h.submit('Record the paper signature'))?.status(), 400);
+    assert.deepEqual(await h.errorSummary(), ['Choose the version printed on the paper', 'Choose who signed']);
+    assert.equal(await h.page.getByLabel('Name as signed on the paper').inputValue(), 'U Bolitho');
+    await assertAccessible(h.page, 'paper entry with errors');
+    await h.page.getByLabel('Agreement and version on the paper').selectOption({ index: 2 });
+    await h.page.getByLabel(/Ustick Bolitho/).check();
+    await h.submit('Record the paper signature');
+    assert.match(await h.page.locator('.govuk-notification-banner').innerText(), /Recorded the paper signature/);
+  } finally {
+    await ctx.close();
+  }
+  const rows = (await app.db.query(`select method, signer_id from agreement_signatures where school_id = $1 and subject_id = $2`, [school.id, pupil])).rows;
+  assert.deepEqual(rows, [{ method: 'paper', signer_id: parent }]);
 });

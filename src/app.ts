@@ -30,6 +30,8 @@ import settingsRoutes from './modules/settings/routes';
 import healthRoutes from './modules/health/routes';
 import archiveRoutes from './modules/archive/routes';
 import agreementsRoutes from './modules/agreements/routes';
+import monitoringRoutes from './modules/monitoring/routes';
+import incidentsRoutes from './modules/incidents/routes';
 import apiRoutes from './platform/api/routes';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -223,7 +225,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { route
       : reply.page('error.njk', { title: 'Sorry, something went wrong', paragraphs: ['Nothing you entered has been half-saved. Try again in a moment.', `If it keeps happening, give your IT provider this reference: ${req.id}`] }, 500);
   });
 
-  const modules = [healthRoutes, accountsRoutes, dashboardRoutes, peopleRoutes, auditRoutes, settingsRoutes, apiRoutes, archiveRoutes, agreementsRoutes];
+  const modules = [healthRoutes, accountsRoutes, dashboardRoutes, peopleRoutes, auditRoutes, settingsRoutes, apiRoutes, archiveRoutes, agreementsRoutes, incidentsRoutes, monitoringRoutes];
   for (const m of modules) await app.register(m, deps);
   app.get('/api/openapi.json', { config: { public: true } }, async () => app.api.document(deps.config.baseUrl));
   return app;

@@ -7,6 +7,7 @@ import { dataSecret } from './platform/secrets';
 import { buildApp } from './app';
 import { installationMode } from './modules/schools/service';
 import { demoSignInText, seedDemo } from './modules/schools/demo';
+import { startAgreementScheduler } from './modules/agreements/scheduler';
 
 /**
  * Starts Harbour: the database (embedded unless DATABASE_URL), migrations, demo data on a
@@ -23,14 +24,16 @@ export async function startServer(config: Config) {
     mode = 'demo';
     if (seeded) console.log(demoSignInText(config.baseUrl, seeded));
   }
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') });
   const app = await buildApp({
     config,
     db,
     log,
-    mailer: createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') }),
+    mailer,
     sessionSecret: config.sessionSecret ?? dataSecret(config.dataDir, 'session'),
   });
   await app.listen({ port: config.port, host: config.host });
+  const stopAgreementJobs = startAgreementScheduler({ db, mailer, baseUrl: config.baseUrl, log });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   console.log(`Harbour is ready at http://localhost:${port} (${db.kind} database${mode ? `, ${mode} data` : ', no school yet: run harbour setup'}) in ${Math.round(performance.now() - t0)} ms`);
@@ -39,6 +42,7 @@ export async function startServer(config: Config) {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    await stopAgreementJobs();
     await app.close();
     await opened.close();
   };

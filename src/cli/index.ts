@@ -9,6 +9,7 @@ import { isRole, roleNames, type Role } from '../platform/permissions/roles';
 import { registerPeopleCommands } from '../modules/people/cli';
 import { registerMonitorCommands } from '../modules/monitoring/cli';
 import { registerArchiveCommands } from '../modules/archive/cli';
+import { registerAgreementCommands } from '../modules/agreements/cli';
 
 /** Opens the database for one command and closes it after, whatever happens. */
 export async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> {
@@ -153,6 +154,7 @@ export function buildProgram(): Command {
   registerPeopleCommands(program);
   registerMonitorCommands(program);
   registerArchiveCommands(program);
+  registerAgreementCommands(program);
   return program;
 }
 

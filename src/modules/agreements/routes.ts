@@ -16,6 +16,8 @@ import {
   ensureAgreements, findParentLink, liftAccessDecision, nameMatches, outstanding, parentLinkPage, percent, publishVersion, recordAccessDecision,
   recordSignature, sendParentLink, standingCtes, startRenewal, textBlocks, type LinkProblem, type ParentChoice,
 } from './service';
+import { emailStaffToResign } from './renewal';
+import renewalRoutes from './renewal-routes';
 
 const v = 'agreements/views';
 
@@ -170,8 +172,10 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
       const done = await db.transaction((tx) => publishVersion(tx, req.ctx.school!.id, agreementId,
         { title: form.data.title, body: form.data.body, changesMeaning: form.data.change === 'meaning', note: form.data.note ?? null }, req.ctx.actor, req.ip));
       if (!done) throw new NotFoundError();
+      // After the commit: the version stands whatever becomes of the emails (a failure is recorded and shown).
+      const emailed = form.data.change === 'meaning' ? await emailStaffToResign(db, mailer, config.baseUrl, req.ctx.school!.id, agreementId) : null;
       req.session.flash = form.data.change === 'meaning'
-        ? `Version ${done.number} is published. Everyone in this audience is now due to sign it.`
+        ? `Version ${done.number} is published. Everyone in this audience is now due to sign it.${emailed && (emailed.sent || emailed.failed) ? ` ${emailed.sent} asked by email to sign it${emailed.failed ? `; ${emailed.failed} could not be emailed (see Yearly renewal and reminders)` : ''}.` : ''}`
         : `Version ${done.number} is published as a correction: signatures of earlier versions stay current.`;
     } catch (e) {
       if (e instanceof AgreementFieldError) return managePage(req, reply, { errors: [{ field: e.field, text: e.message }], values: form.data }, 400);
@@ -601,4 +605,5 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
     });
   });
 
+  await renewalRoutes(app, deps);
 }

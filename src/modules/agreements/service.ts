@@ -154,6 +154,10 @@ export interface NewSignature {
   /** At the kiosk: who the visitor came to see, and the day of the visit. */
   visiting?: string | null;
   visitOn?: string | null;
+  /** A particular version (on paper, the version printed); otherwise the current one. */
+  versionId?: string | null;
+  /** When it was signed, when not now (on paper, the date written on it). */
+  signedAt?: Date | null;
 }
 
 /**
@@ -163,17 +167,17 @@ export interface NewSignature {
 export async function recordSignature(db: Queryable, schoolId: string, s: NewSignature, actor: Actor) {
   const scope = schoolScope(db, schoolId);
   const [v] = await scope.sql<{ id: string; body_sha256: string; number: number }>(
-    `select v.id, v.body_sha256, v.number from agreement_versions v where v.school_id = :school and v.agreement_id = $1 order by v.number desc limit 1`,
-    [s.agreementId],
+    `select v.id, v.body_sha256, v.number from agreement_versions v where v.school_id = :school and v.agreement_id = $1 and ($2::uuid is null or v.id = $2) order by v.number desc limit 1`,
+    [s.agreementId, s.versionId ?? null],
   );
   if (!v) throw new Error('no such agreement in this school');
   const [row] = await scope.sql<{ id: string }>(
-    `insert into agreement_signatures (school_id, agreement_id, version_id, text_sha256, signer_id, subject_id, signed_name, method, recorded_by, link_id, user_agent, ip, visiting, visit_on)
-     select :school, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+    `insert into agreement_signatures (school_id, agreement_id, version_id, text_sha256, signer_id, subject_id, signed_name, method, recorded_by, link_id, user_agent, ip, visiting, visit_on, signed_at)
+     select :school, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14::timestamptz, now())
       where exists (select 1 from people where id = $4 and school_id = :school) and exists (select 1 from people where id = $5 and school_id = :school)
      on conflict (version_id, signer_id, subject_id) do nothing returning id`,
     [s.agreementId, v.id, v.body_sha256, s.signerId, s.subjectId, s.signedName, s.method, s.recordedBy ?? null, s.linkId ?? null,
-      (s.userAgent ?? '').slice(0, 300) || null, s.ip ?? null, s.visiting ?? null, s.visitOn ?? null],
+      (s.userAgent ?? '').slice(0, 300) || null, s.ip ?? null, s.visiting ?? null, s.visitOn ?? null, s.signedAt ?? null],
   );
   if (!row) {
     const [existing] = await scope.sql<{ id: string }>('select id from agreement_signatures where school_id = :school and version_id = $1 and signer_id = $2 and subject_id = $3', [v.id, s.signerId, s.subjectId]);

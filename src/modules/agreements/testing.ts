@@ -8,7 +8,7 @@ import { agreementForAudience, ensureAgreements, recordAccessDecision, recordSig
 
 /**
  * Gives a school a signature, a parent's link, a request to explain, a kiosk and a technology
- * access decision. parentId must be a parent of childId; staffPersonId a member of staff.
+ * access decision, a yearly renewal setting, a renewal and a chaser. parentId must be a parent of childId; staffPersonId a member of staff.
  */
 export async function addAgreementRecords(db: Database, schoolId: string, who: { staffPersonId: string; parentId: string; childId: string }) {
   await ensureAgreements(db, schoolId);
@@ -22,4 +22,7 @@ export async function addAgreementRecords(db: Database, schoolId: string, who: {
   await scope.insert('agreement_explain_requests', { agreement_id: parents.id, version_id: parents.version_id, parent_id: who.parentId, child_id: who.childId, link_id: link.id });
   await scope.insert('agreement_kiosks', { name: 'Reception tablet', token_hash: createHash('sha256').update(randomBytes(32)).digest('hex') });
   await recordAccessDecision(db, schoolId, { personId: who.childId, status: 'restricted', reasonKind: 'parent_request', reasonDetail: 'Asked by a parent' }, systemActor, null);
+  await scope.insert('agreement_renewal_settings', { renewal_month: 9, renewal_day: 1, next_renewal_on: '2027-09-01', chase_every_days: 14 });
+  await scope.insert('agreement_renewals', { renewal_year: 2026 });
+  await scope.insert('agreement_chasers', { person_id: who.parentId, agreement_id: parents.id, reason: 'chaser', email_status: 'sent', link_id: link.id });
 }

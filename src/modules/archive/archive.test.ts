@@ -16,6 +16,9 @@ import { audit, verifyAuditTrail } from '../../platform/audit/audit';
 import { createApiKey } from '../../platform/api/keys';
 import { schoolScope, schoolTables } from '../../platform/db/scope';
 import { addAgreementRecords } from '../agreements/testing';
+import { addEvidenceFile, addIncidentRecords } from '../incidents/testing';
+import { evidenceFile, evidenceKey, openEvidence } from '../incidents/evidence';
+import { addMonitoringRecords } from '../monitoring/testing';
 import { addPerson, createSchool, linkGuardian } from '../schools/service';
 import { ArchiveError, exportSchool, importSchool, readArchiveManifest, removeTemporaryArchive } from './service';
 
@@ -26,6 +29,7 @@ const work = mkdtempSync(join(tmpdir(), 'harbour-archive-test-'));
 let t: TestApp;
 let school: TestSchool;
 let extraPeople: string[] = [];
+let evidenceId: string;
 const scratch: { name: string; db: Database }[] = [];
 
 /** The test run's server, connected to its maintenance database. */
@@ -101,6 +105,12 @@ before(async () => {
   for (const child of extraPeople) await linkGuardian(db, school.id, carer, child, 'carer');
   await linkGuardian(db, school.id, school.parentId, school.pupilId);
   await addAgreementRecords(db, school.id, { staffPersonId: school.personas.teacher.personId, parentId: school.parentId, childId: school.pupilId });
+  const incidentId = await addIncidentRecords(db, school.id, { reporterId: school.personas.teacher.personId, handlerId: school.personas.dsl.personId, pupilId: school.pupilId });
+  evidenceId = await addEvidenceFile(db, school.id, incidentId, t.outboxDir);
+  const scope = schoolScope(db, school.id);
+  await scope.insert('incident_drafts', { user_id: school.personas.teacher.userId, fields: { summary: 'Half-written report' } });
+  await scope.insert('incident_reviews', { period_to: new Date(), signed_off_by: school.personas.headteacher.personId, signed_off_role: 'headteacher', notes: 'Reviewed', counts: { total: 1 } });
+  await addMonitoringRecords(db, school.id, { pupilId: school.pupilId, userId: school.personas.dsl.userId });
   await createApiKey(db, school.id, 'Filtering provider', ['people:read'], { userId: school.personas.admin.userId, label: 'admin Tester' }, '203.0.113.9');
   await schoolScope(db, school.id).insert('people_imports', {
     kind: 'pupils', file_name: 'pupils.csv', file_sha256: 'a'.repeat(64), full_import: true,
@@ -129,7 +139,8 @@ test('a school exported and imported into a fresh database comes back with every
   const before = await schoolRows(t.db, school.id);
   for (const [table, rows] of Object.entries(before)) assert.ok(rows.length > 0, `the test school should have ${table} rows`);
   const out = join(work, 'round-trip.tar.gz');
-  const exported = await exportSchool(t.db, school.id, { out });
+  const exported = await exportSchool(t.db, school.id, { out, dataDir: t.outboxDir });
+  assert.equal(exported.manifest.evidenceFiles, 1);
   assert.equal(readFileSync(out).subarray(0, 2).toString('hex'), '1f8b', 'the archive is gzipped');
   assert.equal(statSync(out).mode & 0o077, 0, 'only its owner can read the archive');
   const m = exported.manifest;
@@ -146,8 +157,14 @@ test('a school exported and imported into a fresh database comes back with every
   assert.ok(users.password_hash && users.totp_secret);
 
   const target = await freshDatabase();
-  const result = await importSchool(target.db, out);
+  await assert.rejects(importSchool(target.db, out), (e: Error) => e instanceof ArchiveError && /evidence files/.test(e.message) && /DATA_DIR/.test(e.message));
+  const targetDir = mkdtempSync(join(work, 'target-data-'));
+  const result = await importSchool(target.db, out, { dataDir: targetDir });
   assert.equal(result.school.id, school.id);
+  // The evidence is sealed again with the target's own key, and reads back byte for byte.
+  const original = openEvidence(evidenceKey(t.outboxDir), evidenceId, readFileSync(evidenceFile(t.outboxDir, school.id, evidenceId)));
+  assert.notDeepEqual(evidenceKey(targetDir), evidenceKey(t.outboxDir));
+  assert.deepEqual(openEvidence(evidenceKey(targetDir), evidenceId, readFileSync(evidenceFile(targetDir, school.id, evidenceId))), original);
   const after = await schoolRows(target.db, school.id);
   for (const table of Object.keys(before)) {
     if (table === 'audit_events') continue;
@@ -169,13 +186,33 @@ test('a school exported and imported into a fresh database comes back with every
 
   // The same school again is refused, and nothing changes.
   const was = await counts(target.db);
-  await assert.rejects(importSchool(target.db, out), (e: Error) => e instanceof ArchiveError && /already holds the school/.test(e.message) && e.message.includes(school.id));
+  await assert.rejects(importSchool(target.db, out, { dataDir: targetDir }), (e: Error) => e instanceof ArchiveError && /already holds the school/.test(e.message) && e.message.includes(school.id));
   assert.deepEqual(await counts(target.db), was);
+});
+
+test('an export whose evidence file is missing or altered is refused naming the file and incident, and nothing is written', async () => {
+  const path = evidenceFile(t.outboxDir, school.id, evidenceId);
+  const sealed = readFileSync(path);
+  const reference = (await t.db.query(`select i.reference from incident_evidence e join incidents i on i.id = e.incident_id where e.id = $1`, [evidenceId])).rows[0].reference;
+  try {
+    const altered = Buffer.from(sealed);
+    altered[altered.length - 1] ^= 1;
+    writeFileSync(path, altered);
+    const out = join(work, 'altered.tar.gz');
+    await assert.rejects(exportSchool(t.db, school.id, { out, dataDir: t.outboxDir }), (e: Error) => e instanceof ArchiveError && e.message.includes('"notes.txt"') && e.message.includes(reference) && /cannot be decrypted/.test(e.message));
+    assert.equal(existsSync(out), false);
+    rmSync(path);
+    await assert.rejects(exportSchool(t.db, school.id, { out, dataDir: t.outboxDir }), (e: Error) => e instanceof ArchiveError && /is missing from the data folder/.test(e.message));
+    await assert.rejects(exportSchool(t.db, school.id, { out }), (e: Error) => e instanceof ArchiveError && /DATA_DIR/.test(e.message));
+    assert.equal(existsSync(out), false);
+  } finally {
+    writeFileSync(path, sealed);
+  }
 });
 
 test('a corrupted or truncated archive is refused with the damaged table file named, and nothing is written', async () => {
   const out = join(work, 'to-corrupt.tar.gz');
-  await exportSchool(t.db, school.id, { out });
+  await exportSchool(t.db, school.id, { out, dataDir: t.outboxDir });
   const target = await freshDatabase();
   const was = await counts(target.db);
 
@@ -203,21 +240,21 @@ test('a corrupted or truncated archive is refused with the damaged table file na
 
 test('an archive whose account email is already in the target is refused naming the email, and nothing is written', async () => {
   const out = join(work, 'email-clash.tar.gz');
-  await exportSchool(t.db, school.id, { out });
+  await exportSchool(t.db, school.id, { out, dataDir: t.outboxDir });
   const target = await freshDatabase();
   await target.db.query(`insert into users (email, display_name) values ($1, 'Someone Else')`, [school.personas.office.email.toUpperCase()]);
   const was = await counts(target.db);
-  await assert.rejects(importSchool(target.db, out), (e: Error) => e instanceof ArchiveError && e.message.includes(school.personas.office.email) && /not merged/.test(e.message));
+  await assert.rejects(importSchool(target.db, out, { dataDir: join(work, 'unused-data') }), (e: Error) => e instanceof ArchiveError && e.message.includes(school.personas.office.email) && /not merged/.test(e.message));
   assert.deepEqual(await counts(target.db), was, 'nothing written, not even the installation row');
 });
 
 test("a real school's archive is refused by a demo database, and a demo archive by a real one", async () => {
   const out = join(work, 'mode.tar.gz');
-  const { manifest } = await exportSchool(t.db, school.id, { out });
+  const { manifest } = await exportSchool(t.db, school.id, { out, dataDir: t.outboxDir });
   const target = await freshDatabase();
   const other = manifest.installation === 'real' ? 'demo' : 'real';
   await target.db.query('insert into installation (mode) values ($1)', [other]);
-  await assert.rejects(importSchool(target.db, out), (e: Error) => e instanceof ArchiveError && new RegExp(`holds ${other === 'demo' ? 'demo data' : 'a real school'}`).test(e.message));
+  await assert.rejects(importSchool(target.db, out, { dataDir: join(work, 'unused-data') }), (e: Error) => e instanceof ArchiveError && new RegExp(`holds ${other === 'demo' ? 'demo data' : 'a real school'}`).test(e.message));
   assert.equal((await target.db.query('select count(*)::int as n from schools')).rows[0].n, 0);
 });
 
@@ -270,7 +307,8 @@ test('harbour export and harbour import move a school between databases from the
   assert.match(help.stdout, /password\s+hashes/);
 
   const out = join(work, 'cli.tar.gz');
-  const exported = await harbour(['export', '--school', school.id, '--out', out], JSON.parse(process.env.HARBOUR_TEST_DB!));
+  const exported = await run(process.execPath, ['bin/harbour.mjs', 'export', '--school', school.id, '--out', out],
+    { cwd: root, env: { ...env, DATA_DIR: t.outboxDir, DATABASE_URL: databaseUrl(JSON.parse(process.env.HARBOUR_TEST_DB!)) } });
   assert.match(exported.stdout, /Exported/);
   assert.ok(existsSync(out));
 
@@ -286,7 +324,7 @@ test('harbour export and harbour import move a school between databases from the
 });
 
 test('an archive made without an output file is removed with its temporary folder', async () => {
-  const { file } = await exportSchool(t.db, school.id);
+  const { file } = await exportSchool(t.db, school.id, { dataDir: t.outboxDir });
   assert.ok(existsSync(file));
   await removeTemporaryArchive(file);
   assert.equal(existsSync(file), false);

@@ -16,7 +16,9 @@ export function registerArchiveCommands(program: Command) {
     .addHelpText('after', `
 The archive holds manifest.json (versions, the school, row counts and a SHA-256 of each
 file) and one JSON-lines file per table: the school, its organisation, people,
-guardianships, roles, accounts, memberships, API keys, imports and the audit trail.
+guardianships, roles, accounts, memberships, API keys, imports, every capability's
+records (agreements, incidents, monitoring) and the audit trail, with incident evidence
+files decrypted under evidence/ (the target seals them again with its own key).
 Sign-in sessions and one-use email links are not included.
 ${passwordWarning}
 
@@ -26,11 +28,12 @@ Example:
       // Imported here, not at the top: src/cli/index.ts imports this file.
       const { withDatabase, resolveSchool, fail } = await import('../../cli/index');
       const { exportSchool, ArchiveError } = await import('./service');
+      const { loadConfig } = await import('../../config');
       const out = resolve(o.out);
       await withDatabase(async (db) => {
         const school = await resolveSchool(db, o.school);
         try {
-          const r = await exportSchool(db, school.id, { out, actor: { userId: null, label: 'harbour export (command line)' } });
+          const r = await exportSchool(db, school.id, { out, dataDir: loadConfig().dataDir, actor: { userId: null, label: 'harbour export (command line)' } });
           const rows = Object.entries(r.manifest.tables).map(([t, e]) => `  ${t.padEnd(18)} ${e.rows}`).join('\n');
           console.log(`Exported ${school.name} (school id ${school.id}) to ${out}\n${rows}\nSHA-256 of the archive: ${r.sha256}\nIt holds password hashes: keep it safe.`);
         } catch (e) {
@@ -55,9 +58,10 @@ Example:
     .action(async (file: string) => {
       const { withDatabase, fail } = await import('../../cli/index');
       const { importSchool, ArchiveError } = await import('./service');
+      const { loadConfig } = await import('../../config');
       await withDatabase(async (db) => {
         try {
-          const r = await importSchool(db, resolve(file), { actor: { userId: null, label: 'harbour import (command line)' } });
+          const r = await importSchool(db, resolve(file), { dataDir: loadConfig().dataDir, actor: { userId: null, label: 'harbour import (command line)' } });
           const rows = Object.entries(r.rows).map(([t, n]) => `  ${t.padEnd(18)} ${n}`).join('\n');
           const notes = [
             r.organisationExisted ? 'Its organisation was already here and was kept as it is.' : '',

@@ -13,7 +13,7 @@ export default async function archiveRoutes(app: FastifyInstance, deps: AppDeps)
   // A POST (with its CSRF token), not a link: the download holds password hashes, and making it is audited.
   app.post('/settings/export', { config: { action: 'school:export' } }, async (req, reply) => {
     const school = req.ctx.scope().schoolId;
-    const { file } = await exportSchool(db, school, { actor: req.ctx.actor, ip: req.ip });
+    const { file } = await exportSchool(db, school, { actor: req.ctx.actor, ip: req.ip, dataDir: deps.config.dataDir });
     const stream = createReadStream(file);
     stream.on('close', () => void removeTemporaryArchive(file));
     return reply

@@ -4,9 +4,14 @@
 // Rows travel as PostgreSQL's own JSON (to_jsonb out, jsonb_populate_recordset in), so every
 // value comes back exactly: timestamps keep their microseconds, arrays stay arrays, jsonb
 // stays jsonb. The audit trail is copied entry for entry, so its hash chain still verifies.
+//
+// Incident evidence files live outside the database, encrypted under DATA_DIR/evidence with
+// that installation's key. The archive carries them decrypted (evidence/<id>.bin, each checked
+// against the SHA-256 its incident_evidence row records), and an import seals them again with
+// the target's key: the archive is already as sensitive as the records themselves.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, open, readdir, rm, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +21,7 @@ import type { Database, Queryable, Tx } from '../../platform/db/database';
 import { schoolTables } from '../../platform/db/scope';
 import { audit, chainFor, systemActor, type Actor } from '../../platform/audit/audit';
 import { installationMode, type InstallationMode } from '../schools/service';
+import { evidenceKey, evidenceFile, openEvidence, sealEvidence } from '../incidents/evidence';
 
 /** The archive layout's version; bump it when a change needs importers to read it differently. */
 export const archiveFormatVersion = 1;
@@ -71,6 +77,8 @@ export interface ArchiveManifest {
   /** The migrations the source database had applied. */
   migrations: string[];
   tables: Record<string, ArchiveTableEntry>;
+  /** Incident evidence files carried decrypted as evidence/<id>.bin (absent in archives made before they existed). */
+  evidenceFiles?: number;
 }
 
 let version: string | null = null;
@@ -173,7 +181,7 @@ export interface ExportResult {
 export async function exportSchool(
   db: Database,
   schoolId: string,
-  opts: { out?: string; actor?: Actor; ip?: string | null } = {},
+  opts: { out?: string; actor?: Actor; ip?: string | null; dataDir?: string } = {},
 ): Promise<ExportResult> {
   if (!uuidPattern.test(schoolId)) throw new ArchiveError(`"${schoolId}" is not a school id.`);
   const work = await mkdtemp(join(tmpdir(), 'harbour-export-'));
@@ -193,6 +201,7 @@ export async function exportSchool(
         const { rows, sha256 } = await writeTable(tx, await selectFor(tx, table, schoolId), join(work, file));
         tables[table] = { file, rows, sha256, columns };
       }
+      const evidenceFiles = await writeEvidence(tx, schoolId, work, opts.dataDir);
       return {
         format: archiveFormat,
         formatVersion: archiveFormatVersion,
@@ -202,6 +211,7 @@ export async function exportSchool(
         exportedAt: new Date().toISOString(),
         migrations,
         tables,
+        evidenceFiles: evidenceFiles.length,
       } satisfies ArchiveManifest;
     });
     await writeJson(join(work, 'manifest.json'), manifest);
@@ -212,7 +222,8 @@ export async function exportSchool(
     });
     created = true;
     await handle.close();
-    await tarCreate({ gzip: true, file: out, cwd: work, portable: true }, ['manifest.json', ...Object.values(manifest.tables).map((t) => t.file)]);
+    const evidence = (await readdir(join(work, 'evidence')).catch(() => [] as string[])).map((f) => `evidence/${f}`);
+    await tarCreate({ gzip: true, file: out, cwd: work, portable: true }, ['manifest.json', ...Object.values(manifest.tables).map((t) => t.file), ...evidence]);
     const sha256 = await sha256File(out);
     const rows = Object.values(manifest.tables).reduce((n, t) => n + t.rows, 0);
     await db.transaction((tx) => audit(tx, {
@@ -227,9 +238,43 @@ export async function exportSchool(
   } finally {
     // The table files go as soon as they are in the archive; an archive made in the work folder stays for the caller.
     if (opts.out) await rm(work, { recursive: true, force: true });
-    else for (const f of await readdir(work).catch(() => [] as string[])) if (join(work, f) !== out) await rm(join(work, f), { force: true });
+    else for (const f of await readdir(work).catch(() => [] as string[])) if (join(work, f) !== out) await rm(join(work, f), { recursive: true, force: true });
   }
 }
+
+/**
+ * Writes the school's evidence files, decrypted and checked against their recorded SHA-256,
+ * into work/evidence. A file that is missing or does not match stops the export, naming it:
+ * a backup that silently lacks evidence would be found out only when it is needed.
+ */
+async function writeEvidence(tx: Tx, schoolId: string, work: string, dataDir: string | undefined): Promise<string[]> {
+  const rows = (await tx.query<{ id: string; sha256: string; reference: string; filename: string }>(
+    `select e.id, e.sha256, i.reference, e.filename from incident_evidence e join incidents i on i.id = e.incident_id
+      where e.school_id = $1 order by e.id`, [schoolId])).rows;
+  if (!rows.length) return [];
+  if (!dataDir) throw new ArchiveError('This school has incident evidence files, which are kept in the data folder: export it with the data folder given (DATA_DIR).');
+  await mkdir(join(work, 'evidence'), { mode: 0o700 });
+  const key = evidenceKey(dataDir);
+  for (const r of rows) {
+    let data: Buffer;
+    try {
+      data = openEvidence(key, r.id, readFileSync(evidenceFile(dataDir, schoolId, r.id)));
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing from the data folder' : 'cannot be decrypted with this data folder\'s key (it was changed, or the key is not the one it was saved with)';
+      throw new ArchiveError(`The evidence file "${r.filename}" on incident ${r.reference} ${why}. Nothing was exported.`);
+    }
+    if (sha256Of(data) !== r.sha256) throw new ArchiveError(`The evidence file "${r.filename}" on incident ${r.reference} does not match its recorded SHA-256. Nothing was exported.`);
+    const handle = await open(join(work, 'evidence', `${r.id}.bin`), 'wx', 0o600);
+    try {
+      await handle.writeFile(data);
+    } finally {
+      await handle.close();
+    }
+  }
+  return rows.map((r) => r.id);
+}
+
+const sha256Of = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** Removes an archive made in a temporary folder (exportSchool without out), and its folder. */
 export async function removeTemporaryArchive(file: string): Promise<void> {
@@ -279,7 +324,7 @@ async function unpackAndVerify(file: string): Promise<{ dir: string; manifest: A
       tarExtract({
         file, cwd: dir, strict: false, sync: true,
         // Only plain files with the names an archive uses; nothing can land outside the folder.
-        filter: (path, entry) => /^(manifest\.json|[a-z_][a-z0-9_]*\.jsonl)$/.test(path) && (!('type' in entry) || entry.type === 'File'),
+        filter: (path, entry) => /^(manifest\.json|[a-z_][a-z0-9_]*\.jsonl|evidence\/?|evidence\/[0-9a-f-]{36}\.bin)$/.test(path) && (!('type' in entry) || entry.type === 'File' || (path.startsWith('evidence') && entry.type === 'Directory')),
         onwarn: (_code: string, message: string) => { problems.push(message); },
       });
     } catch (e) {
@@ -373,9 +418,12 @@ export interface ImportResult {
  * checksums are checked first; then everything is inserted in one transaction (all or nothing)
  * with the same ids, the audit trail entry for entry, and a 'school.imported' entry after it.
  */
-export async function importSchool(db: Database, file: string, opts: { actor?: Actor; ip?: string | null } = {}): Promise<ImportResult> {
+export async function importSchool(db: Database, file: string, opts: { actor?: Actor; ip?: string | null; dataDir?: string } = {}): Promise<ImportResult> {
   const { dir, manifest } = await unpackAndVerify(file);
+  const written: string[] = [];
   try {
+    const evidence = await readEvidenceRows(dir, manifest);
+    if (evidence.length && !opts.dataDir) throw new ArchiveError('The archive holds incident evidence files, which are kept in the data folder: import it with the data folder given (DATA_DIR).');
     return await db.transaction(async (tx) => {
       await tx.query('lock table installation in exclusive mode');
       const mode = await installationMode(tx);
@@ -433,15 +481,49 @@ export async function importSchool(db: Database, file: string, opts: { actor?: A
         if (n !== entry.rows) throw new ArchiveError(`The archive is damaged: ${entry.file} holds ${n} rows but manifest.json says ${entry.rows}. Nothing was imported.`);
         rows[table] = n;
       }
+      // Evidence is sealed with this installation's key; written files go again if the import fails.
+      if (evidence.length && opts.dataDir) {
+        const key = evidenceKey(opts.dataDir);
+        await mkdir(join(opts.dataDir, 'evidence', manifest.school.id), { recursive: true, mode: 0o700 });
+        for (const r of evidence) {
+          const path = evidenceFile(opts.dataDir, manifest.school.id, r.id);
+          const handle = await open(path, 'wx', 0o600);
+          written.push(path);
+          try {
+            await handle.writeFile(sealEvidence(key, r.id, readFileSync(join(dir, 'evidence', `${r.id}.bin`))));
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+        }
+      }
       await audit(tx, {
         schoolId: manifest.school.id, actor: opts.actor ?? systemActor, action: 'school.imported', recordType: 'school', recordId: manifest.school.id, ip: opts.ip ?? null,
         detail: { format_version: manifest.formatVersion, harbour_version: manifest.harbourVersion, exported_at: manifest.exportedAt, rows: Object.values(rows).reduce((a, b) => a + b, 0), cleared_account_references: cleared },
       });
       return { school: manifest.school, rows, clearedAccountReferences: cleared, organisationExisted };
     });
+  } catch (e) {
+    for (const path of written) await unlink(path).catch(() => undefined);
+    throw e;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The archive's evidence rows, each with its file present and matching its recorded SHA-256. */
+async function readEvidenceRows(dir: string, manifest: ArchiveManifest): Promise<{ id: string }[]> {
+  const entry = manifest.tables.incident_evidence;
+  if (!entry) return [];
+  const rows: { id: string; sha256: string; filename: string }[] = [];
+  for await (const batch of jsonLineBatches(join(dir, entry.file), 1000)) for (const line of batch) rows.push(JSON.parse(line));
+  for (const r of rows) {
+    if (!uuidPattern.test(r.id)) throw new ArchiveError('The archive is damaged: incident_evidence.jsonl holds an evidence id that is not valid. Nothing was imported.');
+    const path = join(dir, 'evidence', `${r.id}.bin`);
+    if (!existsSync(path)) throw new ArchiveError(`The archive is incomplete: the evidence file evidence/${r.id}.bin ("${r.filename}") is missing. Nothing was imported; export the school again.`);
+    if (sha256Of(readFileSync(path)) !== r.sha256) throw new ArchiveError(`The archive is damaged: the evidence file evidence/${r.id}.bin ("${r.filename}") does not match its recorded SHA-256. Nothing was imported.`);
+  }
+  return rows;
 }
 
 /** An account's email already here would make two accounts of one person: refused, never merged. */

@@ -16,9 +16,9 @@ const governors: Role[] = ['governor', 'online_safety_governor', 'chair_of_gover
 
 /** Harbour's capabilities, in the order a school meets them; each gets its place on the dashboard. */
 export const capabilities: Capability[] = [
-  { title: 'Report a concern', description: 'Record an online safety incident in a minute, and follow it through.', forRoles: staffRoles, available: false },
+  { title: 'Report a concern', description: 'Record an online safety incident in a minute, and follow it through.', href: '/incidents/new', forRoles: staffRoles, available: true },
   { title: 'Acceptable use agreements', description: 'Who has signed, who is due, and who may use school technology.', href: '/agreements', forRoles: [...leads, 'it_provider', 'office_staff', 'administrator'], available: true },
-  { title: 'Filtering and monitoring', description: "Alerts from the filter's logs and the records the DfE standards ask for.", forRoles: [...leads, 'it_provider'], available: false },
+  { title: 'Filtering and monitoring', description: "Alerts from the filter's logs and the records the DfE standards ask for.", href: '/monitoring', forRoles: [...leads, 'it_provider'], available: true },
   { title: 'Reports for governors', description: 'Anonymised figures on online safety, by term.', forRoles: [...governors, 'headteacher', 'designated_safeguarding_lead', 'online_safety_lead'], available: false },
   { title: 'Policy and reviews', description: "The school's online safety policy and its review cycle.", forRoles: [...leads, ...governors], available: false },
   { title: 'Training', description: 'Who has had which online safety training, and when it is due.', forRoles: [...leads, 'administrator'], available: false },

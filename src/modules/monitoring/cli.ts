@@ -2,6 +2,7 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { LogFileError, scanLogs, type ScanSummary } from './scan';
+import { IngestFileError, ingestFile } from './ingest';
 import { logFormats, severities, severityRank, type Alert, type LogFormat, type Severity } from './types';
 
 function printTable(alerts: Alert[]) {
@@ -80,5 +81,43 @@ export function registerMonitorCommands(program: Command) {
         printTable(table);
       }
       console.error(summaryText(summary));
+    });
+
+  monitor.command('ingest')
+    .description("store a school's alerts from filter logs, carrying on from where the last run stopped (never losing or repeating an alert)")
+    .requiredOption('--school <id>', "the school's id")
+    .addOption(new Option('--format <format>', 'the log format (default: worked out from the first lines)').choices([...logFormats]))
+    .option('--follow', 'keep reading as the log grows (and after it is rotated) until stopped')
+    .argument('<files...>', 'log files (gzip too)')
+    .action(async (files: string[], o: { school: string; format?: LogFormat; follow?: boolean }) => {
+      const { withDatabase, resolveSchool, fail } = await import('../../cli/index');
+      const { loadConfig } = await import('../../config');
+      const { createMailer } = await import('../../platform/mail/mailer');
+      const { join } = await import('node:path');
+      const config = loadConfig();
+      const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') });
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await withDatabase(async (db) => {
+        const school = await resolveSchool(db, o.school);
+        const run = async (f: string) => {
+          try {
+            const r = await ingestFile(db, f, {
+              schoolId: school.id, format: o.format, follow: o.follow, signal: controller.signal, mailer, baseUrl: config.baseUrl,
+              actor: { userId: null, label: 'harbour monitor ingest' },
+              onNote: (m) => console.error(`Note: ${m}`),
+            });
+            console.error(`${f}: ${r.format}, ${r.resumed ? 'carried on from where the last run stopped; ' : ''}read ${r.lines} new line${r.lines === 1 ? '' : 's'} (${r.rejected} rejected), ${r.alertsCreated} new alert${r.alertsCreated === 1 ? '' : 's'}; now at line ${r.lineNumber}.`);
+          } catch (e) {
+            if (e instanceof IngestFileError) fail(e.message, 2);
+            throw e;
+          }
+        };
+        // One file after another unless following (then each is followed at once).
+        if (o.follow) await Promise.all(files.map(run));
+        else for (const f of files) await run(f);
+      });
     });
 }

@@ -14,6 +14,9 @@ export const apiScopes: Record<string, string> = {
   'people:read': 'Read people (names, kinds, classes and roles; no dates of birth)',
   'school:read': "Read the school's name and settings",
   'technology-access:read': 'Read the technology access register: who may use school technology, and the kind of reason when not',
+  'incidents:read': 'Read the bare facts of incidents (reference, status, category, dates): never names, details or concerns about staff',
+  'incidents:write': 'Report incidents (for example from a filtering or monitoring system)',
+  'monitoring:push': "Push the filter's log lines or events, to be read into alerts",
 };
 
 /** Collects the API's operations into the OpenAPI document served at /api/openapi.json. */

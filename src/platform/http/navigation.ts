@@ -13,7 +13,9 @@ export const navigation: NavEntry[] = [
   { text: 'Dashboard', href: '/dashboard', anyOf: ['dashboard:view'] },
   { text: 'People', href: '/people', anyOf: ['people:list'] },
   { text: 'Agreements', href: '/agreements', anyOf: ['agreements:sign', 'agreements:manage', 'agreements:compliance'] },
+  { text: 'Incidents', href: '/incidents', anyOf: ['incidents:list'] },
   { text: 'Technology access', href: '/technology-access', anyOf: ['technology:view'] },
+  { text: 'Monitoring', href: '/monitoring', anyOf: ['monitoring:alerts', 'monitoring:identities', 'monitoring:phrases', 'monitoring:upload', 'filtering:request', 'filtering:decide', 'filtering:implement', 'filtering:records'] },
   { text: 'Audit trail', href: '/audit', anyOf: ['audit:view'] },
   { text: 'Settings', href: '/settings', anyOf: ['school:settings', 'accounts:manage', 'apikeys:manage', 'school:export'] },
 ];

@@ -41,6 +41,36 @@ export const actions = {
   'technology:manage': 'Withdraw or restrict technology access',
   /** Download the technology access register as CSV (for the IT provider). */
   'technology:export': 'Download the technology access register',
+  /** Report an online safety concern (every member of staff). */
+  'incidents:report': 'Report an online safety concern',
+  /** List the incidents one may see (which ones is decided record by record in incidents/visibility.ts). */
+  'incidents:list': 'See incidents',
+  /** Triage, refer and close the incidents one may see in full. */
+  'incidents:triage': 'Triage, refer and close incidents',
+  /** Edit, import and export the sanctions matrices for learners and staff. */
+  'incidents:sanctions': 'Manage the sanctions matrices',
+  /** Review the incident log since the last review and sign it off (headteacher or chair of governors). */
+  'incidents:review': 'Review the incident log and sign it off',
+  /** See and download the anonymised incident figures (governors and the leads). */
+  'incidents:figures': 'See anonymised incident figures',
+  /** See the filtering and monitoring alert queue, and acknowledge, dismiss or escalate alerts. */
+  'monitoring:alerts': 'See and act on filtering and monitoring alerts',
+  /** Map the usernames and addresses the filter logs to people and rooms. */
+  'monitoring:identities': 'Map filter usernames and addresses to people',
+  /** Add phrases to, and exclude phrases from, the school's monitoring libraries (with a reason). */
+  'monitoring:phrases': "Change the school's monitoring phrases",
+  /** Upload a filter log file in the browser, to be read into alerts. */
+  'monitoring:upload': 'Upload a filter log',
+  /** Ask for a site or category to be unblocked or blocked (every member of staff), and see one's own requests. */
+  'filtering:request': 'Ask for a filtering change',
+  /** Approve or decline filtering change requests, and see them all. */
+  'filtering:decide': 'Approve or decline filtering changes',
+  /** See approved filtering changes and mark them done (the IT provider). */
+  'filtering:implement': 'Carry out filtering changes',
+  /** Keep the DfE standards' records: responsibilities, decisions, the annual review, the log of filtering checks. */
+  'filtering:records': 'Keep the filtering and monitoring records',
+  /** Sign off the annual filtering and monitoring review. */
+  'filtering:signoff': 'Sign off the annual filtering and monitoring review',
 } as const;
 
 export type Action = keyof typeof actions;
@@ -51,23 +81,31 @@ const staffAgreements: Action[] = ['agreements:sign', 'technology:view'];
 /** What the leads who run agreements may do. */
 const agreementLeads: Action[] = [...staffAgreements, 'agreements:manage', 'agreements:compliance', 'agreements:kiosk', 'agreements:class', 'technology:manage', 'technology:export'];
 
+/** What every member of staff may do with incidents: report, and see their own reports. */
+const staffIncidents: Action[] = ['incidents:report', 'incidents:list'];
+/** What the leads who respond to incidents may do. */
+const incidentLeads: Action[] = [...staffIncidents, 'incidents:triage'];
+
+/** What the leads who act on filtering and monitoring alerts may do. */
+const monitoringLeads: Action[] = ['monitoring:alerts', 'monitoring:identities', 'monitoring:upload'];
+
 /** Which role may do which action. Least privilege: a role gets only what its work needs. */
 export const rolesMay: Record<Role, readonly Action[]> = {
-  headteacher: [...leadership, 'people:edit', 'school:settings', ...agreementLeads],
-  designated_safeguarding_lead: [...leadership, ...agreementLeads],
-  deputy_safeguarding_lead: [...leadership, ...staffAgreements, 'agreements:compliance', 'technology:manage'],
-  online_safety_lead: ['dashboard:view', 'people:list', 'people:view', ...agreementLeads],
-  online_safety_governor: ['dashboard:view', 'agreements:sign', 'agreements:compliance'],
-  chair_of_governors: ['dashboard:view', 'agreements:sign'],
-  it_provider: ['dashboard:view', 'people:list', ...staffAgreements, 'technology:export'],
-  computing_lead: ['dashboard:view', 'people:list', ...staffAgreements, 'agreements:class'],
-  teacher: ['dashboard:view', 'people:list', ...staffAgreements, 'agreements:class'],
-  support_staff: ['dashboard:view', 'people:list', ...staffAgreements],
-  office_staff: ['dashboard:view', 'people:list', 'people:view', 'people:edit', 'people:import', ...staffAgreements, 'agreements:kiosk'],
-  governor: ['dashboard:view', 'agreements:sign'],
+  headteacher: [...leadership, 'people:edit', 'school:settings', ...agreementLeads, ...incidentLeads, 'incidents:sanctions', 'incidents:review', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'filtering:request', 'filtering:decide', 'filtering:records', 'filtering:signoff'],
+  designated_safeguarding_lead: [...leadership, ...agreementLeads, ...incidentLeads, 'incidents:sanctions', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'filtering:request', 'filtering:decide', 'filtering:records', 'filtering:signoff'],
+  deputy_safeguarding_lead: [...leadership, ...staffAgreements, 'agreements:compliance', 'technology:manage', ...incidentLeads, ...monitoringLeads, 'filtering:request'],
+  online_safety_lead: ['dashboard:view', 'people:list', 'people:view', ...agreementLeads, ...incidentLeads, 'incidents:sanctions', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'filtering:request', 'filtering:records'],
+  online_safety_governor: ['dashboard:view', 'agreements:sign', 'agreements:compliance', 'incidents:figures', 'filtering:records', 'filtering:signoff'],
+  chair_of_governors: ['dashboard:view', 'agreements:sign', 'incidents:list', 'incidents:triage', 'incidents:review', 'incidents:figures'],
+  it_provider: ['dashboard:view', 'people:list', ...staffAgreements, 'technology:export', ...staffIncidents, 'monitoring:identities', 'monitoring:upload', 'filtering:request', 'filtering:implement', 'filtering:records'],
+  computing_lead: ['dashboard:view', 'people:list', ...staffAgreements, 'agreements:class', ...staffIncidents, 'filtering:request'],
+  teacher: ['dashboard:view', 'people:list', ...staffAgreements, 'agreements:class', ...staffIncidents, 'filtering:request'],
+  support_staff: ['dashboard:view', 'people:list', ...staffAgreements, ...staffIncidents, 'filtering:request'],
+  office_staff: ['dashboard:view', 'people:list', 'people:view', 'people:edit', 'people:import', ...staffAgreements, 'agreements:kiosk', ...staffIncidents, 'filtering:request'],
+  governor: ['dashboard:view', 'agreements:sign', 'incidents:figures'],
   administrator: [
     'dashboard:view', 'people:list', 'people:view', 'people:edit', 'people:import',
-    'accounts:manage', 'apikeys:manage', 'school:settings', 'school:export', ...staffAgreements,
+    'accounts:manage', 'apikeys:manage', 'school:settings', 'school:export', ...staffAgreements, ...staffIncidents,
   ],
 };
 

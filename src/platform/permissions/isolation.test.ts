@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Client, closeTestDb, makeSchool, signedIn, testApp, type Persona } from '../../testing/harness';
 import { addPerson } from '../../modules/schools/service';
+import { addEvidenceFile, addIncidentRecords } from '../../modules/incidents/testing';
 import { createApiKey } from '../api/keys';
 import { apiScopes } from '../api/openapi';
 import { systemActor } from '../audit/audit';
@@ -53,6 +54,24 @@ const bDecisionId = (await t.db.query<{ id: string }>(
   `insert into technology_access_decisions (school_id, person_id, status, reason_kind, reason_detail) values ($1, $2, 'restricted', 'other', $3) returning id`,
   [B.id, B.pupilId, `Brackenbury${tag} detail`])).rows[0].id;
 
+// School B's incident (with a person involved, an action, a referral and a task), reported by B's teacher.
+const bIncidentId = await addIncidentRecords(t.db, B.id, { reporterId: B.personas.teacher.personId, handlerId: B.personas.dsl.personId, pupilId: B.pupilId, summary: `Brackenbury${tag} incident` });
+const bIncident = (await t.db.query<{ reference: string; task_id: string }>(
+  `select i.reference, (select id from incident_tasks where incident_id = i.id limit 1) as task_id from incidents i where i.id = $1`, [bIncidentId])).rows[0];
+const bEvidenceId = await addEvidenceFile(t.db, B.id, bIncidentId, t.outboxDir);
+
+// School B's monitoring records: an alert, a username mapped to its pupil, a phrase exclusion.
+const bAlertId = (await t.db.query<{ id: string }>(
+  `insert into monitoring_alerts (school_id, source, line, occurred_at, user_name, url, query, risk, severity, blocked, reason)
+   values ($1, 'bravo.log', 1, now(), $2, 'https://www.google.com/search?q=x', $2, 'bullying', 'high', false, 'probe') returning id`, [B.id, `Brackenbury${tag}`])).rows[0].id;
+const bIdentityId = (await t.db.query<{ id: string }>(
+  `insert into monitoring_identities (school_id, kind, value, person_id) values ($1, 'username', $2, $3) returning id`, [B.id, `brackenbury${tag}.login`, B.pupilId])).rows[0].id;
+const bPhraseId = (await t.db.query<{ id: string }>(
+  `insert into monitoring_phrases (school_id, action, risk, phrase, severity, reason) values ($1, 'exclude', 'hate', $2, 'medium', 'probe') returning id`, [B.id, `Brackenbury${tag}`])).rows[0].id;
+const bReviewId = (await t.db.query<{ id: string }>(`insert into filtering_reviews (school_id, items) values ($1, $2) returning id`, [B.id, JSON.stringify({ roles: { done: true, evidence: `Brackenbury${tag}` } })])).rows[0].id;
+const bChangeRequestId = (await t.db.query<{ id: string }>(
+  `insert into filtering_change_requests (school_id, kind, target, for_whom, reason, status) values ($1, 'unblock', $2, 'Year 6', 'probe', 'approved') returning id`, [B.id, `Brackenbury${tag}.example`])).rows[0].id;
+
 // School A's key holding every scope, for the /api/v1 routes.
 const aKey = await createApiKey(t.db, A.id, `Alpha sync ${tag}`, Object.keys(apiScopes), systemActor, null);
 
@@ -62,7 +81,7 @@ const bKeyRow = (await t.db.query('select prefix from api_keys where id = $1', [
 
 /** Strings that identify school B. None may appear in an answer given to school A. */
 const bNames = [B.name, bPupil.family_name, `Brackenbury${tag}`, `quillon.${tag}@bravo.test`, ...bPersonas.map((p) => p.email)];
-const bIds = [B.id, B.pupilId, B.parentId, bUninvited, bKey.id, bKeyRow.prefix, bImportId, bDraftId, bAgreement.id, bSignatureId, bRequestId, bKioskId, bDecisionId, ...bPersonas.flatMap((p) => [p.userId, p.personId])];
+const bIds = [B.id, B.pupilId, B.parentId, bUninvited, bKey.id, bKeyRow.prefix, bImportId, bDraftId, bAgreement.id, bSignatureId, bRequestId, bKioskId, bDecisionId, bIncidentId, bIncident.task_id, bEvidenceId, bAlertId, bIdentityId, bPhraseId, bChangeRequestId, bReviewId, ...bPersonas.flatMap((p) => [p.userId, p.personId])];
 
 /**
  * What each path parameter is filled with: a record of school B. A route whose parameter is
@@ -80,6 +99,14 @@ const paramValues: Record<string, string | { skip: string }> = {
   requestId: bRequestId,
   kioskId: bKioskId,
   decisionId: bDecisionId,
+  incidentId: bIncidentId,
+  taskId: bIncident.task_id,
+  evidenceId: bEvidenceId,
+  alertId: bAlertId,
+  identityId: bIdentityId,
+  phraseId: bPhraseId,
+  changeRequestId: bChangeRequestId,
+  reviewId: bReviewId,
   token: { skip: 'an emailed one-use token is a secret, not a school record: the plain token is never stored, and holding it is the authority' },
   '*': 'harbour.css',
 };
@@ -122,6 +149,25 @@ async function snapshotOfB(db: Database): Promise<Record<string, unknown[]>> {
     agreement_explain_requests: await q('select * from agreement_explain_requests where school_id = $1 order by id', [B.id]),
     agreement_kiosks: await q('select * from agreement_kiosks where school_id = $1 order by id', [B.id]),
     technology_access_decisions: await q('select * from technology_access_decisions where school_id = $1 order by id', [B.id]),
+    incidents: await q('select * from incidents where school_id = $1 order by id', [B.id]),
+    monitoring_alerts: await q('select * from monitoring_alerts where school_id = $1 order by id', [B.id]),
+    monitoring_identities: await q('select * from monitoring_identities where school_id = $1 order by id', [B.id]),
+    monitoring_phrases: await q('select * from monitoring_phrases where school_id = $1 order by id', [B.id]),
+    monitoring_ingest_positions: await q('select * from monitoring_ingest_positions where school_id = $1 order by id', [B.id]),
+    filtering_change_requests: await q('select * from filtering_change_requests where school_id = $1 order by id', [B.id]),
+    filtering_reviews: await q('select * from filtering_reviews where school_id = $1 order by id', [B.id]),
+    filtering_responsibilities: await q('select * from filtering_responsibilities where school_id = $1 order by id', [B.id]),
+    filtering_decisions: await q('select * from filtering_decisions where school_id = $1 order by id', [B.id]),
+    filtering_checks: await q('select * from filtering_checks where school_id = $1 order by id', [B.id]),
+    incident_people: await q('select * from incident_people where school_id = $1 order by id', [B.id]),
+    incident_actions: await q('select * from incident_actions where school_id = $1 order by id', [B.id]),
+    incident_referrals: await q('select * from incident_referrals where school_id = $1 order by id', [B.id]),
+    incident_tasks: await q('select * from incident_tasks where school_id = $1 order by id', [B.id]),
+    incident_evidence: await q('select * from incident_evidence where school_id = $1 order by id', [B.id]),
+    incident_drafts: await q('select * from incident_drafts where school_id = $1 order by id', [B.id]),
+    incident_reviews: await q('select * from incident_reviews where school_id = $1 order by id', [B.id]),
+    sanction_recommendations: await q('select * from sanction_recommendations where school_id = $1 order by incident_type_id, action_id', [B.id]),
+    sanction_incident_types: await q('select * from sanction_incident_types where school_id = $1 order by id', [B.id]),
   };
 }
 

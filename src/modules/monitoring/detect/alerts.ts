@@ -63,6 +63,9 @@ interface Group { alert: Alert; first: number; count: number; lastLine: number; 
 
 export interface DetectorCounts { assetsSuppressed: number; grouped: number; escalated: number }
 
+/** What a Detector remembers between requests (open groups, recent blocks), as plain JSON: ingest stores it beside its position. */
+export interface DetectorState { groups: Group[]; blocks: [string, number[]][] }
+
 /** Turns requests into alerts; alerts come out through emit as their group closes (or at flush). */
 export class Detector {
   private readonly groupWindow: number;
@@ -72,7 +75,7 @@ export class Detector {
   private readonly blocks = new Map<string, number[]>();
   readonly counts: DetectorCounts = { assetsSuppressed: 0, grouped: 0, escalated: 0 };
 
-  constructor(private readonly lex: CompiledLexicon, private readonly emit: (a: Alert) => void, opts: DetectorOptions = {}) {
+  constructor(private readonly lex: CompiledLexicon, private readonly emit: (a: Alert, count: number) => void, opts: DetectorOptions = {}) {
     this.groupWindow = opts.groupWindowMs ?? 10 * 60_000;
     this.repeatCount = opts.repeatCount ?? 3;
     this.repeatWindow = opts.repeatWindowMs ?? 10 * 60_000;
@@ -129,7 +132,7 @@ export class Detector {
     let severity = finding.severity;
     let escalation = '';
     if (req.blocked && !asset) {
-      const k = `${who}\u0000${finding.risk}`;
+      const k = `${who}\u001f${finding.risk}`;
       const times = (this.blocks.get(k) ?? []).filter((t) => t > req.time - this.repeatWindow);
       times.push(req.time);
       this.blocks.set(k, times);
@@ -140,7 +143,7 @@ export class Detector {
       }
     }
 
-    const key = `${who}\u0000${finding.risk}\u0000${query ? query.toLowerCase().trim() : host}`;
+    const key = `${who}\u001f${finding.risk}\u001f${query ? query.toLowerCase().trim() : host}`;
     const open = this.groups.get(key);
     if (open) {
       open.count++;
@@ -168,10 +171,32 @@ export class Detector {
     this.groups.set(key, { alert, first: req.time, count: 1, lastLine: line, key, baseReason: finding.reason, escalation });
   }
 
+  private static reasonOf(g: Group): string {
+    return g.baseReason + g.escalation + (g.count > 1 ? `; ${g.count} requests grouped (lines ${g.alert.line} to ${g.lastLine})` : '');
+  }
+
   private close(g: Group) {
     this.groups.delete(g.key);
-    g.alert.reason = g.baseReason + g.escalation + (g.count > 1 ? `; ${g.count} requests grouped (lines ${g.alert.line} to ${g.lastLine})` : '');
-    this.emit(g.alert);
+    g.alert.reason = Detector.reasonOf(g);
+    this.emit(g.alert, g.count);
+  }
+
+  /** The alerts of the groups still open, as they stand now (a store shows them at once and updates them as repeats come). */
+  openAlerts(): { alert: Alert; count: number }[] {
+    return [...this.groups.values()].map((g) => ({ alert: { ...g.alert, reason: Detector.reasonOf(g) }, count: g.count }));
+  }
+
+  /** The open groups and recent blocks, to carry on later exactly where this left off. */
+  saveState(): DetectorState {
+    return { groups: [...this.groups.values()].map((g) => ({ ...g, alert: { ...g.alert } })), blocks: [...this.blocks] };
+  }
+
+  /** Carries on from a saved state (replacing whatever this detector held). */
+  restoreState(s: Partial<DetectorState> | null | undefined) {
+    this.groups.clear();
+    this.blocks.clear();
+    for (const g of s?.groups ?? []) this.groups.set(g.key, { ...g, alert: { ...g.alert } });
+    for (const [k, v] of s?.blocks ?? []) this.blocks.set(k, v);
   }
 
   private closeOlderThan(t: number) {

@@ -1,0 +1,323 @@
+// Keeping everyone current: the school's yearly renewal date, the jobs that start it and chase
+// whoever has not signed, the emails asking staff to sign a version that changes the meaning,
+// paper signatures entered by staff, and the class teacher's list of pupils whose parents have
+// no email address. Emails carry the school's name and a link, never a child's name or detail.
+import type { Database, Queryable } from '../../platform/db/database';
+import { schoolScope } from '../../platform/db/scope';
+import { audit, systemActor, type Actor } from '../../platform/audit/audit';
+import type { Mailer } from '../../platform/mail/mailer';
+import { AgreementFieldError, agreementById, recordSignature, sendParentLink, standingCtes } from './service';
+import { audienceOf } from './audiences';
+
+export interface RenewalSettings {
+  renewal_month: number | null;
+  renewal_day: number | null;
+  next_renewal_on: string | null;
+  chase_every_days: number | null;
+  updated_at: Date | null;
+}
+
+/** The day (YYYY-MM-DD) it is in England at this moment. */
+export function londonDate(now: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(now);
+}
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** The first day on or after `from` (YYYY-MM-DD) that is the renewal day (a 29 or 31 that a month lacks falls on its last day). */
+export function nextRenewalOn(month: number, day: number, from: string): string {
+  const fromYear = Number(from.slice(0, 4));
+  for (const year of [fromYear, fromYear + 1]) {
+    const d = `${year}-${String(month).padStart(2, '0')}-${String(Math.min(day, daysIn(year, month))).padStart(2, '0')}`;
+    if (d >= from) return d;
+  }
+  throw new Error('unreachable');
+}
+
+function addDays(date: string, n: number): string {
+  const d = new Date(`${date}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The school's renewal settings (all empty when never saved). */
+export async function renewalSettings(db: Queryable, schoolId: string): Promise<RenewalSettings> {
+  const row = await schoolScope(db, schoolId).one<RenewalSettings>('agreement_renewal_settings', {});
+  const fmt = (d: unknown) => (d instanceof Date ? londonDate(d) : (d as string | null));
+  return row ? { ...row, next_renewal_on: fmt(row.next_renewal_on) } : { renewal_month: null, renewal_day: null, next_renewal_on: null, chase_every_days: null, updated_at: null };
+}
+
+/**
+ * Saves when the yearly renewal starts (month and day, or neither: started by hand) and how
+ * often to chase (days, or null: no chasers). The next renewal is the first such day from today.
+ */
+export async function saveRenewalSettings(db: Queryable, schoolId: string,
+  input: { month: number | null; day: number | null; chaseEveryDays: number | null }, actor: Actor, ip: string | null, now = new Date()) {
+  if ((input.month === null) !== (input.day === null)) throw new AgreementFieldError(input.day === null ? 'renewal_day' : 'renewal_month', 'Give both the day and the month the renewal starts, or neither');
+  if (input.month !== null && input.day !== null && input.day > daysIn(2024, input.month)) throw new AgreementFieldError('renewal_day', 'That month does not have that many days');
+  const next = input.month !== null && input.day !== null ? nextRenewalOn(input.month, input.day, londonDate(now)) : null;
+  await schoolScope(db, schoolId).sql(
+    `insert into agreement_renewal_settings (school_id, renewal_month, renewal_day, next_renewal_on, chase_every_days, updated_by, updated_at)
+     values (:school, $1, $2, $3, $4, $5, now())
+     on conflict (school_id) do update set renewal_month = $1, renewal_day = $2, next_renewal_on = $3, chase_every_days = $4, updated_by = $5, updated_at = now()`,
+    [input.month, input.day, next, input.chaseEveryDays, actor.userId],
+  );
+  await audit(db, { schoolId, actor, action: 'agreements.renewal_settings_changed', recordType: 'school', recordId: schoolId, ip, detail: { fields: ['renewal_month', 'renewal_day', 'chase_every_days'] } });
+  return { nextRenewalOn: next };
+}
+
+/**
+ * Starts the renewal of every agreement of the school for a year. Starting the same year twice
+ * does nothing (one row per school and year). Returns whether it started now.
+ */
+export async function startYearlyRenewal(db: Queryable, schoolId: string, year: number, now: Date, actor: Actor = systemActor) {
+  const scope = schoolScope(db, schoolId);
+  const [row] = await scope.sql<{ id: string }>(
+    `insert into agreement_renewals (school_id, renewal_year, started_at, started_by) values (:school, $1, $2, $3)
+     on conflict (school_id, renewal_year) do nothing returning id`, [year, now, actor.userId]);
+  if (!row) return false;
+  await scope.sql('update agreements set renewal_started_at = $1 where school_id = :school', [now]);
+  await audit(db, { schoolId, actor, action: 'agreements.renewal_started', recordType: 'school', recordId: schoolId, detail: { year, renewalId: row.id, scheduled: actor.userId === null } });
+  return true;
+}
+
+const schedulerActor: Actor = { userId: null, label: 'Harbour scheduler' };
+
+export interface JobResult {
+  renewalsStarted: number;
+  sent: number;
+  failed: number;
+}
+
+/**
+ * Everything that is due, for every school that has saved renewal settings (or only schoolId):
+ * the yearly renewal on its day, then chasers to whoever has not signed. Safe to run as often
+ * as you like: a renewal starts once a year, and nobody is chased twice within the period.
+ * Reads the settings across schools (the job's list of work); all else goes through each school's scope.
+ */
+export async function runDueAgreementJobs(db: Database, mailer: Mailer, baseUrl: string, now = new Date(), opts: { schoolId?: string } = {}): Promise<JobResult> {
+  const result: JobResult = { renewalsStarted: 0, sent: 0, failed: 0 };
+  const schools = (await db.query<{ school_id: string }>(
+    `select school_id from agreement_renewal_settings where ($1::uuid is null or school_id = $1) order by school_id`, [opts.schoolId ?? null])).rows;
+  const today = londonDate(now);
+  for (const { school_id: schoolId } of schools) {
+    const started = await db.transaction(async (tx) => {
+      const [s] = await schoolScope(tx, schoolId).sql<{ renewal_month: number | null; renewal_day: number | null; due: string | null }>(
+        `select renewal_month, renewal_day, to_char(next_renewal_on, 'YYYY-MM-DD') as due from agreement_renewal_settings where school_id = :school for update`);
+      if (!s?.due || s.due > today || s.renewal_month === null || s.renewal_day === null) return false;
+      const ok = await startYearlyRenewal(tx, schoolId, Number(s.due.slice(0, 4)), now, schedulerActor);
+      await schoolScope(tx, schoolId).sql('update agreement_renewal_settings set next_renewal_on = $1 where school_id = :school',
+        [nextRenewalOn(s.renewal_month, s.renewal_day, addDays(today, 1))]);
+      return ok;
+    });
+    if (started) result.renewalsStarted++;
+    const chased = await chaseUnsigned(db, mailer, baseUrl, schoolId, now);
+    result.sent += chased.sent;
+    result.failed += chased.failed;
+  }
+  return result;
+}
+
+async function schoolName(db: Queryable, schoolId: string) {
+  const [s] = await schoolScope(db, schoolId).sql<{ name: string }>('select name from schools where id = :school');
+  return s.name;
+}
+
+/** The email to a member of staff or governor: their school, and a link to sign in Harbour. Nothing else. */
+function staffMessage(school: string, baseUrl: string, agreementId: string, reason: 'chaser' | 'resign') {
+  return {
+    subject: reason === 'resign' ? `A new version of ${school}'s acceptable use agreement needs your signature` : `Reminder: please sign ${school}'s acceptable use agreement`,
+    text: (reason === 'resign'
+      ? `${school} has published a new version of its acceptable use agreement for staff and governors that changes what it asks of you.\n\n`
+      : `${school} asks every member of staff and governor to sign its current acceptable use agreement, and we have not yet had yours.\n\n`) +
+      `Sign in to Harbour to read it and sign:\n${baseUrl}/agreements/sign/${agreementId}\n`,
+  };
+}
+
+async function recordChaser(db: Database, schoolId: string, row: { personId: string; agreementId: string | null; reason: 'chaser' | 'resign'; status: 'sent' | 'failed'; linkId?: string | null; now: Date }) {
+  await db.transaction(async (tx) => {
+    const c = await schoolScope(tx, schoolId).insert<{ id: string }>('agreement_chasers', {
+      person_id: row.personId, agreement_id: row.agreementId, reason: row.reason, email_status: row.status, link_id: row.linkId ?? null, sent_at: row.now,
+    });
+    if (row.status === 'failed') await audit(tx, { schoolId, actor: schedulerActor, action: 'agreement_chaser.email_failed', recordType: 'agreement_chaser', recordId: c.id, detail: { personId: row.personId, reason: row.reason } });
+  });
+}
+
+/**
+ * Chases, by email, whoever has not signed and has an address: staff and governors get a link to
+ * sign in Harbour, parents a new personal link. Nobody is emailed twice within the school's
+ * period (an attempt that failed counts too, and is shown so it can be sent again by hand).
+ * People without an address are on their class teacher's list instead.
+ */
+export async function chaseUnsigned(db: Database, mailer: Mailer, baseUrl: string, schoolId: string, now = new Date()) {
+  const out = { sent: 0, failed: 0 };
+  const settings = await renewalSettings(db, schoolId);
+  if (!settings.chase_every_days) return out;
+  const since = new Date(now.getTime() - settings.chase_every_days * 86_400_000);
+  const scope = schoolScope(db, schoolId);
+  const staff = await scope.sql<{ id: string; email: string; agreement_id: string }>(
+    `with ${standingCtes()}
+     select st.id, p.email, a.id as agreement_id from standing st join people p on p.id = st.id join agreements a on a.school_id = :school and a.audience = 'staff_governors'
+      where st.audience = 'staff_governors' and st.own_state <> 'current' and p.email is not null
+        and not exists (select 1 from agreement_chasers c where c.school_id = :school and c.person_id = st.id and c.sent_at > $1)
+      order by st.id`, [since]);
+  const school = staff.length ? await schoolName(db, schoolId) : '';
+  for (const s of staff) {
+    let status: 'sent' | 'failed' = 'sent';
+    try {
+      await mailer.send({ to: s.email, ...staffMessage(school, baseUrl, s.agreement_id, 'chaser') });
+    } catch {
+      status = 'failed';
+    }
+    await recordChaser(db, schoolId, { personId: s.id, agreementId: s.agreement_id, reason: 'chaser', status, now });
+    out[status === 'sent' ? 'sent' : 'failed']++;
+  }
+  const parents = await scope.sql<{ id: string; agreement_id: string }>(
+    `with ${standingCtes()}
+     select distinct g.parent_id as id, a.id as agreement_id from guardianships g join standing st on st.id = g.child_id join people p on p.id = g.parent_id
+       join agreements a on a.school_id = :school and a.audience = 'parents'
+      where g.school_id = :school and st.parent_state <> 'current' and p.left_on is null and p.email is not null
+        and not exists (select 1 from agreement_chasers c where c.school_id = :school and c.person_id = g.parent_id and c.sent_at > $1)
+        and not exists (select 1 from agreement_links l where l.school_id = :school and l.parent_id = g.parent_id and l.created_at > $1 and l.email_status in ('sent', 'failed'))
+      order by 1`, [since]);
+  for (const p of parents) {
+    const r = await sendParentLink(db, mailer, baseUrl, schoolId, p.id, schedulerActor, null);
+    if (!r || r.status === 'no_address') continue;
+    await recordChaser(db, schoolId, { personId: p.id, agreementId: p.agreement_id, reason: 'chaser', status: r.status, linkId: r.linkId, now });
+    out[r.status === 'sent' ? 'sent' : 'failed']++;
+  }
+  if (out.sent || out.failed) await audit(db, { schoolId, actor: schedulerActor, action: 'agreements.chasers_sent', recordType: 'school', recordId: schoolId, detail: out });
+  return out;
+}
+
+/**
+ * After a version that changes the meaning is published: emails each member of staff and
+ * governor with an address to sign it in Harbour. Only the staff and governors' agreement is
+ * signed in Harbour; other audiences are asked through their own way of signing.
+ */
+export async function emailStaffToResign(db: Database, mailer: Mailer, baseUrl: string, schoolId: string, agreementId: string, now = new Date()) {
+  const out = { sent: 0, failed: 0 };
+  const agreement = await agreementById(db, schoolId, agreementId);
+  if (!agreement || agreement.audience !== 'staff_governors') return out;
+  const staff = await schoolScope(db, schoolId).sql<{ id: string; email: string }>(
+    `with ${standingCtes()} select st.id, p.email from standing st join people p on p.id = st.id
+      where st.audience = 'staff_governors' and st.own_state <> 'current' and p.email is not null order by st.id`);
+  const school = await schoolName(db, schoolId);
+  for (const s of staff) {
+    let status: 'sent' | 'failed' = 'sent';
+    try {
+      await mailer.send({ to: s.email, ...staffMessage(school, baseUrl, agreementId, 'resign') });
+    } catch {
+      status = 'failed';
+    }
+    await recordChaser(db, schoolId, { personId: s.id, agreementId, reason: 'resign', status, now });
+    out[status]++;
+  }
+  return out;
+}
+
+/** Recent reminders that could not be sent, newest first, for the lead to see and send again. */
+export async function failedChasers(db: Queryable, schoolId: string, limit = 100) {
+  return schoolScope(db, schoolId).sql<{ id: string; person_id: string; kind: string; given_name: string; family_name: string; reason: string; sent_at: Date }>(
+    `select c.id, c.person_id, p.kind, p.given_name, p.family_name, c.reason, c.sent_at from agreement_chasers c join people p on p.id = c.person_id
+      where c.school_id = :school and c.email_status = 'failed'
+        and not exists (select 1 from agreement_chasers n where n.school_id = :school and n.person_id = c.person_id and n.sent_at > c.sent_at and n.email_status = 'sent')
+      order by c.sent_at desc limit ${Number(limit)}`);
+}
+
+/** Sends one person's reminder again now (after a failure), whatever the period. */
+export async function chaseOne(db: Database, mailer: Mailer, baseUrl: string, schoolId: string, personId: string, actor: Actor, now = new Date()) {
+  const scope = schoolScope(db, schoolId);
+  const person = await scope.one<{ id: string; kind: string; email: string | null; left_on: string | null }>('people', { id: personId });
+  if (!person || person.left_on || !person.email) return null;
+  if (person.kind === 'parent') {
+    const r = await sendParentLink(db, mailer, baseUrl, schoolId, personId, actor, null);
+    if (!r || r.status === 'no_address') return null;
+    const [a] = await scope.sql<{ id: string }>(`select id from agreements where school_id = :school and audience = 'parents'`);
+    await recordChaser(db, schoolId, { personId, agreementId: a?.id ?? null, reason: 'chaser', status: r.status, linkId: r.linkId, now });
+    return r.status;
+  }
+  if (audienceOf(person) !== 'staff_governors') return null;
+  const [a] = await scope.sql<{ id: string }>(`select id from agreements where school_id = :school and audience = 'staff_governors'`);
+  let status: 'sent' | 'failed' = 'sent';
+  try {
+    await mailer.send({ to: person.email, ...staffMessage(await schoolName(db, schoolId), baseUrl, a.id, 'chaser') });
+  } catch {
+    status = 'failed';
+  }
+  await recordChaser(db, schoolId, { personId, agreementId: a.id, reason: 'chaser', status, now });
+  return status;
+}
+
+/** Renewals started for the school, newest first. */
+export async function renewalsStarted(db: Queryable, schoolId: string) {
+  return schoolScope(db, schoolId).sql<{ renewal_year: number; started_at: Date; started_by_name: string | null }>(
+    `select r.renewal_year, r.started_at, u.display_name as started_by_name from agreement_renewals r left join users u on u.id = r.started_by
+      where r.school_id = :school order by r.renewal_year desc limit 10`);
+}
+
+/**
+ * The class teacher's list: pupils of one class whose parents' agreement is not current and
+ * who have no parent or carer with an email address, so a paper copy must go home.
+ */
+export async function pupilsWithoutParentEmail(db: Queryable, schoolId: string, className: string) {
+  return schoolScope(db, schoolId).sql<{ id: string; given_name: string; family_name: string; preferred_name: string | null; parent_state: string; parents: string | null }>(
+    `with ${standingCtes()}
+     select st.id, st.given_name, st.family_name, st.preferred_name, st.parent_state,
+            (select string_agg(p.given_name || ' ' || p.family_name, ', ' order by p.family_name, p.given_name)
+               from guardianships g join people p on p.id = g.parent_id where g.school_id = :school and g.child_id = st.id and p.left_on is null) as parents
+       from standing st
+      where st.kind = 'pupil' and st.class_name = $1 and st.parent_state <> 'current'
+        and not exists (select 1 from guardianships g join people p on p.id = g.parent_id
+                         where g.school_id = :school and g.child_id = st.id and p.left_on is null and p.email is not null)
+      order by st.family_name, st.given_name`, [className]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paper signatures, entered by staff.
+
+/** What a paper signature for this person can be: the versions they (or a parent for them) may have signed, and who may have signed. */
+export async function paperOptions(db: Queryable, schoolId: string, personId: string) {
+  const scope = schoolScope(db, schoolId);
+  const person = await scope.one<{ id: string; kind: string; given_name: string; family_name: string; preferred_name: string | null; year_group: string | null; class_name: string | null; left_on: string | null }>('people', { id: personId });
+  const audience = person ? audienceOf(person) : null;
+  if (!person || !audience) return null;
+  const audiencesFor = person.kind === 'pupil' ? [audience, 'parents'] : [audience];
+  const versions = await scope.sql<{ id: string; agreement_id: string; audience: string; title: string; number: number; published_on: string }>(
+    `select v.id, a.id as agreement_id, a.audience, a.title, v.number, to_char(v.published_at at time zone 'Europe/London', 'YYYY-MM-DD') as published_on
+       from agreement_versions v join agreements a on a.id = v.agreement_id
+      where v.school_id = :school and a.audience = any($1::text[]) order by a.audience = 'parents', v.number desc`, [audiencesFor]);
+  const guardians = person.kind === 'pupil' ? await scope.sql<{ id: string; given_name: string; family_name: string }>(
+    `select p.id, p.given_name, p.family_name from guardianships g join people p on p.id = g.parent_id
+      where g.school_id = :school and g.child_id = $1 and p.left_on is null order by p.family_name, p.given_name`, [personId]) : [];
+  return { person, audience, versions, guardians };
+}
+
+/**
+ * Records a signature given on paper: who signed, for whom, which version, the date written on
+ * the paper, and (as recorded_by) the member of staff who entered it. Entering the same paper
+ * twice makes one signature. Throws AgreementFieldError naming the field when something is wrong.
+ */
+export async function recordPaperSignature(db: Queryable, schoolId: string,
+  input: { subjectId: string; signerId: string; versionId: string; signedOn: string; signedName: string }, actor: Actor, ip: string | null, now = new Date()) {
+  const opts = await paperOptions(db, schoolId, input.subjectId);
+  if (!opts) return null;
+  const version = opts.versions.find((v) => v.id === input.versionId);
+  if (!version) throw new AgreementFieldError('version', 'Choose the version printed on the paper');
+  const isParents = version.audience === 'parents';
+  if (isParents ? !opts.guardians.some((g) => g.id === input.signerId) : input.signerId !== input.subjectId) {
+    throw new AgreementFieldError('signer', isParents ? "For the parents' agreement, choose the parent or carer who signed" : 'For their own agreement, the person signs for themselves');
+  }
+  if (input.signedOn > londonDate(now)) throw new AgreementFieldError('signed_on', 'The date on the paper cannot be in the future');
+  if (input.signedOn < version.published_on) throw new AgreementFieldError('signed_on', `The date on the paper is before version ${version.number} was published (${version.published_on}): check the version`);
+  const signed = await recordSignature(db, schoolId, {
+    agreementId: version.agreement_id, versionId: version.id, signerId: input.signerId, subjectId: input.subjectId, signedName: input.signedName.trim(),
+    method: 'paper', recordedBy: actor.userId, ip, signedAt: new Date(`${input.signedOn}T12:00:00Z`),
+  }, actor);
+  if (signed.created) {
+    await audit(db, { schoolId, actor, action: 'agreement.paper_entered', recordType: 'agreement_signature', recordId: signed.id!, ip, detail: { versionId: version.id, signerId: input.signerId, subjectId: input.subjectId } });
+  }
+  return signed;
+}

@@ -1,0 +1,58 @@
+// The incident log's half-termly or termly review: what happened since the last review (counts
+// of every incident, and the incidents the reviewer may see), and the sign-off by the
+// headteacher or the chair of governors (who, when, notes).
+import type { Queryable } from '../../platform/db/database';
+import { audit, type Actor } from '../../platform/audit/audit';
+import type { Role } from '../../platform/permissions/roles';
+import { IncidentScope, type Viewer } from './visibility';
+
+/** The last review signed off, or null. */
+export async function lastReview(incidents: IncidentScope) {
+  const [row] = await incidents.scope.sql(
+    `select r.*, p.given_name || ' ' || p.family_name as signed_off_by_name from incident_reviews r join people p on p.id = r.signed_off_by
+      where r.school_id = :school order by r.period_to desc limit 1`);
+  return row ?? null;
+}
+
+/** Every review, newest first. */
+export async function pastReviews(incidents: IncidentScope) {
+  return incidents.scope.sql(
+    `select r.*, p.given_name || ' ' || p.family_name as signed_off_by_name from incident_reviews r join people p on p.id = r.signed_off_by
+      where r.school_id = :school order by r.period_to desc limit 50`);
+}
+
+/**
+ * What happened since `since` (or ever, when null): counts of every incident reported (a
+ * headteacher's leave out concerns about them), and the incidents this viewer may see.
+ */
+export async function sinceLastReview(db: Queryable, schoolId: string, viewer: Viewer & { kind: 'person' }, since: Date | null) {
+  const figures = new IncidentScope(db, schoolId, { kind: 'figures', roles: viewer.roles });
+  const [counts] = await figures.sql<{ total: number; open: number; closed: number; serious: number; referred: number; staff: number }>(
+    `select count(*)::int as total, count(*) filter (where v.status <> 'closed')::int as open, count(*) filter (where v.status = 'closed')::int as closed,
+            count(*) filter (where v.severity in ('high', 'serious_harm'))::int as serious,
+            count(*) filter (where exists (select 1 from incident_referrals r where r.incident_id = v.id and r.decision = 'referred'))::int as referred,
+            count(*) filter (where v.concern_about_staff)::int as staff
+       from visible_incidents v where ($1::timestamptz is null or v.reported_at > $1)`, [since]);
+  const seen = new IncidentScope(db, schoolId, viewer);
+  const list = await seen.sql(
+    `select v.id, v.reference, v.status, v.severity, v.reported_at, v.access, case when v.access = 'full' then c.label end as category
+       from visible_incidents v join incident_categories c on c.id = v.category_id
+      where ($1::timestamptz is null or v.reported_at > $1) order by v.reported_at desc limit 500`, [since]);
+  return { counts, incidents: list };
+}
+
+/** Records the sign-off of a review covering everything reported up to now. Returns its id. */
+export async function signOffReview(db: Queryable, schoolId: string, viewer: Viewer & { kind: 'person' }, notes: string | null, by: { actor: Actor; ip: string | null }) {
+  const role: Role | null = viewer.roles.includes('headteacher') ? 'headteacher' : viewer.roles.includes('chair_of_governors') ? 'chair_of_governors' : null;
+  if (!role) return null;
+  await db.query('select pg_advisory_xact_lock(hashtext($1))', [`incident-review:${schoolId}`]);
+  const incidents = new IncidentScope(db, schoolId, viewer);
+  const last = await lastReview(incidents);
+  const since = last ? new Date(last.period_to) : null;
+  const { counts } = await sinceLastReview(db, schoolId, viewer, since);
+  const [row] = await incidents.scope.sql<{ id: string }>(
+    `insert into incident_reviews (school_id, period_from, period_to, signed_off_by, signed_off_by_user, signed_off_role, notes, counts)
+     values (:school, $1, now(), $2, $3, $4, $5, $6) returning id`, [since, viewer.personId, by.actor.userId, role, notes, JSON.stringify(counts)]);
+  await audit(db, { schoolId, actor: by.actor, action: 'incident_review.signed_off', recordType: 'incident_review', recordId: row.id, ip: by.ip, detail: { role, ...counts } });
+  return row.id;
+}

@@ -1,0 +1,512 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
+import { z } from 'zod';
+import type { AppDeps } from '../../app';
+import type { Queryable } from '../../platform/db/database';
+import { audit } from '../../platform/audit/audit';
+import { errorMap, optionalText, parseForm, requiredText, type FieldError } from '../../platform/http/forms';
+import type { PageData } from '../../platform/http/types';
+import { NotFoundError, recordId } from '../../platform/http/errors';
+import {
+  IncidentFieldError, addTask, categoriesOf, closeIncident, completeTask, continuedInfringements, notifyNewReport, recordIncidentAction,
+  recordReferral, reportIncident, subjectOfKind, triageIncident, type Involved,
+} from './service';
+import { MatrixCsvError, ensureIncidentDefaults, exportMatrixCsv, importMatrix, loadMatrix, parseMatrixCsv, subjects, type Subject } from './matrix';
+import { incidentsFor, type IncidentScope } from './visibility';
+import {
+  agencies, cameToLight, changesNeeded, concernAbout, incidentStatuses, informedHow, involvementRoles, items, riskAreas, severities,
+} from './vocabulary';
+import { registerIncidentApi } from './api';
+import { registerIncidentGovernance } from './governance';
+import { discardDraft, loadDraft, saveDraft } from './drafts';
+import { acceptedEvidence, addEvidence, downloadEvidence, evidenceOf, evidenceRefused, maxEvidenceBytes } from './evidence';
+
+const v = 'incidents/views';
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const maxMatrixBytes = 200 * 1024;
+
+
+/** Today in the school's time zone, as YYYY-MM-DD. */
+export const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
+
+/** A wall-clock date and time in England as the instant it names. */
+export function londonInstant(date: string, time: string): Date {
+  const guess = new Date(`${date}T${time}:00Z`);
+  const name = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', timeZoneName: 'shortOffset' }).formatToParts(guess).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-]\d+)?/.exec(name);
+  const hours = m?.[1] ? Number(m[1]) : 0;
+  return new Date(guess.getTime() - hours * 3_600_000);
+}
+
+const realDate = (label: string) => z.preprocess((x) => (typeof x === 'string' ? x.trim() : ''),
+  z.string().regex(/^\d{4}-\d{2}-\d{2}$/, `Enter ${label} like 2026-09-14`)
+    .refine((d) => !Number.isNaN(Date.parse(`${d}T12:00:00Z`)) && new Date(`${d}T12:00:00Z`).toISOString().slice(0, 10) === d, `Enter ${label} as a real date`));
+const optionalDate = (label: string) => z.preprocess((x) => (typeof x === 'string' && x.trim() ? x.trim() : undefined), realDate(label).optional());
+const optionalId = z.preprocess((x) => (typeof x === 'string' && uuid.test(x) ? x : undefined), z.string().optional());
+const requiredId = (message: string) => z.preprocess((x) => (typeof x === 'string' ? x : ''), z.string().regex(uuid, message));
+const enumOf = (vocab: Record<string, string>, message: string) => z.enum(Object.keys(vocab) as [string, ...string[]], { message });
+
+const reportSchema = z.object({
+  summary: requiredText('what happened', 10000),
+  occurred_date: realDate('the date it happened').refine((d) => d <= today(), 'The date it happened must be today or in the past'),
+  occurred_time: z.preprocess((x) => (typeof x === 'string' && x.trim() ? x.trim() : undefined),
+    z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Enter the time like 14:30, or leave it empty').optional()),
+  location: optionalText(200, 'The room or place'),
+  device: optionalText(200, 'The device or computer number'),
+  came_to_light: enumOf(cameToLight, 'Choose how it came to light'),
+  category: requiredId('Choose the kind of incident'),
+  concern_about: enumOf(concernAbout, 'Say whether this is a concern about a member of staff'),
+  device_held_at: optionalText(500, 'Where the device is held'),
+  website_url: optionalText(2000, 'The website address'),
+  website_seen: optionalText(5000, 'What was seen on the website'),
+});
+
+const triageSchema = z.object({
+  t_severity: enumOf(severities, 'Choose the severity'),
+  t_status: z.enum(['reported', 'triaged', 'in_progress', 'waiting_on_agency'], { message: 'Choose the status' }),
+  t_handler: requiredId('Choose who handles it'),
+  t_learner_type: optionalId,
+  t_staff_type: optionalId,
+  t_reason: requiredText('the reason for these decisions', 5000),
+});
+
+const actionSchema = z.object({
+  a_action: z.preprocess((x) => (typeof x === 'string' ? x : ''), z.string().refine((x) => x === 'note' || uuid.test(x), 'Choose the action')),
+  a_person: optionalId,
+  a_taken: z.enum(['yes', 'no'], { message: 'Say whether the action was taken' }),
+  a_on: realDate('the date').refine((d) => d <= today(), 'The date must be today or in the past'),
+  a_notes: optionalText(5000, 'The notes'),
+  a_reason: optionalText(5000, 'The reason'),
+  a_informed_how: z.preprocess((x) => (typeof x === 'string' && x ? x : undefined), enumOf(informedHow, 'Choose how the parents or carers were told').optional()),
+  a_informed_by: optionalId,
+  a_access_until: optionalDate('the date access comes back'),
+});
+
+const referralSchema = z.object({
+  r_decision: z.enum(['referred', 'not_referred'], { message: 'Say whether you referred it' }),
+  r_agency: enumOf(agencies, 'Choose the agency'),
+  r_reference: optionalText(200, "The agency's reference"),
+  r_on: optionalDate('the date of the referral').refine((d) => !d || d <= today(), 'The date must be today or in the past'),
+  r_by: optionalId,
+  r_reason: optionalText(5000, 'The reason'),
+});
+
+const taskSchema = z.object({
+  k_description: requiredText('what needs doing', 1000),
+  k_owner: requiredId('Choose who will do it'),
+  k_due: realDate('the due date'),
+});
+
+const closeSchema = z.object({
+  c_outcome: requiredText('the outcome', 10000),
+  c_feedback: requiredText('the feedback given to those involved', 10000),
+  c_lessons: requiredText('what the school learned', 10000),
+  c_changes: z.preprocess((x) => (x === undefined ? [] : Array.isArray(x) ? x : [x]), z.array(enumOf(changesNeeded, 'Choose what should change from the list'))),
+});
+
+interface UploadedFile { filename: string; data: Buffer; truncated: boolean }
+
+/** What a form posted, without its CSRF token, to show again. */
+function formValues(body: unknown): Record<string, unknown> {
+  const { _csrf, ...rest } = (body ?? {}) as Record<string, unknown>;
+  return rest;
+}
+
+/** The staff who can sign in (handlers, task owners, who told parents). */
+async function staffWithAccounts(db: Queryable, schoolId: string) {
+  return (await db.query<{ id: string; name: string }>(
+    `select p.id, p.given_name || ' ' || p.family_name as name from people p join memberships m on m.person_id = p.id
+      where p.school_id = $1 and p.left_on is null order by p.family_name, p.given_name`, [schoolId])).rows;
+}
+
+/** The selected people on the report form, from the "id:role" values it carries between posts. */
+function selectedPeople(body: Record<string, unknown>): Involved[] {
+  const raw = [body.people ?? []].flat().map(String);
+  const out: Involved[] = [];
+  for (const r of raw) {
+    const [id, role] = r.split(':');
+    if (uuid.test(id) && role in involvementRoles && !out.some((p) => p.personId === id && p.role === role)) out.push({ personId: id, role: role as Involved['role'] });
+  }
+  return out.slice(0, 50);
+}
+
+/** Online safety incidents: reporting, the log, responding, the sanctions matrices, chronologies. */
+export default async function incidentsRoutes(app: FastifyInstance, deps: AppDeps) {
+  const { db } = deps;
+
+  // The matrix CSV upload only. The whole form is read while the body is parsed, so its CSRF
+  // token is in req.body when the app's CSRF check runs (as the people import does).
+  await app.register(multipart, { limits: { fileSize: maxMatrixBytes, files: 1, fields: 5, parts: 6 }, throwFileSizeLimit: false });
+  app.removeContentTypeParser('multipart/form-data');
+  app.addContentTypeParser('multipart/form-data', async (req: FastifyRequest) => {
+    (req as any).isMultipart = () => true;
+    const body: Record<string, string | UploadedFile> = {};
+    // Evidence uploads take a larger file than the matrix import.
+    const limits = /^\/incidents\/[^/]+\/evidence$/.test(req.url) ? { fileSize: maxEvidenceBytes, files: 1, fields: 5, parts: 6 } : undefined;
+    for await (const part of req.parts(limits ? { limits } : undefined)) {
+      if (part.type === 'file') body[part.fieldname] = { filename: part.filename, data: await part.toBuffer(), truncated: part.file.truncated };
+      else body[part.fieldname] = String(part.value ?? '');
+    }
+    return body;
+  });
+
+  const who = (req: FastifyRequest) => ({ personId: req.ctx.personId, actor: req.ctx.actor, ip: req.ip });
+  const show = (reply: FastifyReply, template: string, data: PageData, status = 200) => reply.page(template, { ...data, err: errorMap(data.errors) }, status);
+
+  // ---- Reporting ----
+
+  const reportPageOf = async (req: FastifyRequest, reply: FastifyReply, data: { values: Record<string, unknown>; people: Involved[]; errors?: FieldError[]; matches?: unknown[]; searched?: boolean; draft?: unknown; fromDraft?: boolean }, status = 200) => {
+    const schoolId = req.ctx.school!.id;
+    const categories = await categoriesOf(db, schoolId);
+    const ids = data.people.map((p) => p.personId);
+    const names = ids.length ? (await req.ctx.scope().sql<{ id: string; name: string; kind: string; year_group: string | null }>(
+      `select id, given_name || ' ' || family_name as name, kind, year_group from people where school_id = :school and id = any($1::uuid[])`, [ids])) : [];
+    const byId = new Map(names.map((n) => [n.id, n]));
+    const chosen = data.people.filter((p) => byId.has(p.personId)).map((p) => ({ ...p, ...byId.get(p.personId)!, roleText: involvementRoles[p.role] }));
+    const illegalCategories = categories.filter((c) => c.suspected_illegal_material).map((c) => c.label);
+    return show(reply, `${v}/new.njk`, {
+      title: 'Report a concern', ...data, chosen, categories, illegalCategories, riskAreas,
+      cameToLightItems: items(cameToLight, data.values.came_to_light), concernItems: items(concernAbout, data.values.concern_about ?? 'none'),
+      roleItems: items(involvementRoles, data.values.find_role ?? 'affected'),
+    }, status);
+  };
+
+  const reportPage = reportPageOf;
+
+  app.get('/incidents/new', { config: { action: 'incidents:report' } }, async (req, reply) => {
+    await db.transaction((tx) => ensureIncidentDefaults(tx, req.ctx.school!.id));
+    const fresh = { values: { occurred_date: today(), concern_about: 'none' }, people: [] as Involved[] };
+    const draft = req.ctx.user ? await loadDraft(db, req.ctx.school!.id, req.ctx.user.id) : null;
+    if (draft && (req.query as any)?.draft === 'continue') return reportPage(req, reply, { values: { ...fresh.values, ...draft.values }, people: draft.people, fromDraft: true });
+    return reportPage(req, reply, { ...fresh, draft: draft ? { updatedAt: draft.updatedAt, summary: String(draft.values.summary ?? '').slice(0, 80) } : null });
+  });
+
+  app.post('/incidents/new/discard', { config: { action: 'incidents:report' } }, async (req, reply) => {
+    if (req.ctx.user) await discardDraft(db, req.ctx.school!.id, req.ctx.user.id);
+    await audit(db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'incident.draft_discarded', ip: req.ip, detail: {} });
+    req.session.flash = 'Your draft was deleted.';
+    return reply.redirect('/incidents/new', 303);
+  });
+
+  app.post('/incidents/new', { config: { action: 'incidents:report' } }, async (req, reply) => {
+    // Every submit that does not send the report (finding people, a rejected form) keeps a draft.
+    const reportPage = async (req: FastifyRequest, reply: FastifyReply, data: Parameters<typeof reportPageOf>[2], status = 200) => {
+      if (req.ctx.user) await saveDraft(db, req.ctx.school!.id, req.ctx.user.id, { values: data.values, people: data.people }, who(req));
+      return reportPageOf(req, reply, { ...data, fromDraft: true }, status);
+    };
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const { _csrf, people: _p, add_person, remove_person, intent, ...rest } = body;
+    const values: Record<string, unknown> = { ...rest };
+    let people = selectedPeople(body);
+    // Finding and adding people re-renders the form with everything typed so far kept.
+    if (typeof add_person === 'string' && uuid.test(add_person)) {
+      const role = typeof body.find_role === 'string' && body.find_role in involvementRoles ? body.find_role : 'affected';
+      const [p] = await req.ctx.scope().sql('select id from people where school_id = :school and id = $1', [add_person]);
+      if (p && !people.some((x) => x.personId === add_person && x.role === role)) people.push({ personId: add_person, role: role as Involved['role'] });
+      return reportPage(req, reply, { values: { ...values, find_name: '' }, people });
+    }
+    if (typeof remove_person === 'string') {
+      people = people.filter((p) => `${p.personId}:${p.role}` !== remove_person);
+      return reportPage(req, reply, { values, people });
+    }
+    if (intent === 'stay' && !(typeof body.find_name === 'string' && body.find_name.trim())) return reportPage(req, reply, { values, people });
+    if (intent === 'find' || intent === 'stay') {
+      const q = typeof body.find_name === 'string' ? body.find_name.trim().slice(0, 100) : '';
+      if (q.length < 2) return reportPage(req, reply, { values, people, errors: [{ field: 'find_name', text: 'Enter at least two letters of the name' }] }, 400);
+      const matches = await req.ctx.scope().sql(
+        `select id, given_name || ' ' || family_name as name, kind, year_group, class_name, job_title from people
+          where school_id = :school and left_on is null
+            and ((given_name || ' ' || family_name) ilike $1 or (coalesce(preferred_name, given_name) || ' ' || family_name) ilike $1)
+          order by family_name, given_name limit 20`, [`%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]);
+      return reportPage(req, reply, { values, people, matches, searched: true });
+    }
+    const form = parseForm(reportSchema, body);
+    if (!form.ok) return reportPage(req, reply, { values, people, errors: form.errors }, 400);
+    const f = form.data;
+    let created: { id: string; reference: string; suspectedIllegalMaterial: boolean };
+    try {
+      created = await db.transaction(async (tx) => {
+        const made = await reportIncident(tx, req.ctx.school!.id, {
+          summary: f.summary, occurredAt: londonInstant(f.occurred_date, f.occurred_time ?? '12:00'), location: f.location, device: f.device,
+          cameToLight: f.came_to_light as any, categoryId: f.category, concernAbout: f.concern_about as any, deviceHeldAt: f.device_held_at,
+          websiteUrl: f.website_url, websiteSeen: f.website_seen, people,
+        }, { ...who(req), via: 'browser' });
+        // Sent: the draft has done its work.
+        if (req.ctx.user) await discardDraft(tx, req.ctx.school!.id, req.ctx.user.id);
+        return made;
+      });
+    } catch (e) {
+      if (e instanceof IncidentFieldError) return reportPage(req, reply, { values, people, errors: [{ field: e.field, text: e.message }] }, 400);
+      throw e;
+    }
+    // The leads hear at once; a mail failure must not lose the report, which is already saved.
+    await notifyNewReport(db, deps.mailer, deps.config.baseUrl, req.ctx.school!.id, created.id).catch((err) =>
+      req.log.error({ err: { message: err.message }, incidentId: created.id }, 'new report email failed'));
+    return show(reply, `${v}/submitted.njk`, { title: 'Your report has been sent', reference: created.reference, id: created.id, illegal: created.suspectedIllegalMaterial });
+  });
+
+  // ---- The log ----
+
+  app.get('/incidents', { config: { action: 'incidents:list' } }, async (req, reply) => {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    const status = typeof q.status === 'string' && q.status in incidentStatuses ? q.status : '';
+    const page = Math.max(1, Math.min(10_000, Number.parseInt(String(q.page ?? '1'), 10) || 1));
+    const ref = typeof q.reference === 'string' ? q.reference.trim().toUpperCase().slice(0, 20) : '';
+    const incidents = incidentsFor(req.ctx, db);
+    const where: string[] = ['true'];
+    const params: unknown[] = [];
+    if (status) { params.push(status); where.push(`v.status = $${params.length}`); }
+    if (ref) { params.push(`%${ref}%`); where.push(`v.reference like $${params.length}`); }
+    const pageSize = 50;
+    const rows = await incidents.sql(
+      `select v.id, v.reference, v.status, v.severity, v.reported_at, v.occurred_at, v.access, v.concern_about_staff,
+              case when v.access = 'full' then c.label end as category, case when v.access = 'full' then h.given_name || ' ' || h.family_name end as handler,
+              count(*) over () as total
+         from visible_incidents v join incident_categories c on c.id = v.category_id left join people h on h.id = v.handler_id
+        where ${where.join(' and ')} order by v.reported_at desc limit ${pageSize} offset ${(page - 1) * pageSize}`, params);
+    const total = rows[0]?.total ?? 0;
+    const tasks = req.ctx.personId ? await incidents.sql(
+      `select t.id, t.description, t.due_on, t.due_on < current_date as overdue, v.id as incident_id, v.reference
+         from incident_tasks t join visible_incidents v on v.id = t.incident_id and v.access = 'full'
+        where t.owner_id = $1 and t.done_at is null order by t.due_on`, [req.ctx.personId]) : [];
+    await audit(db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'incidents.listed', ip: req.ip, detail: { shown: rows.length, status: status || null } });
+    return show(reply, `${v}/list.njk`, {
+      title: 'Incidents', incidents: rows, total, page, pages: Math.max(1, Math.ceil(total / pageSize)), status, reference: ref, tasks,
+      statuses: incidentStatuses, severities, statusItems: [{ value: '', text: 'Any status' }, ...items(incidentStatuses, status)],
+    });
+  });
+
+  // ---- One incident ----
+
+  const incidentPage = async (req: FastifyRequest, reply: FastifyReply, extra: { errors?: FieldError[]; values?: Record<string, unknown> } = {}, status = 200) => {
+    const id = recordId((req.params as any).incidentId);
+    const schoolId = req.ctx.school!.id;
+    // The page is rendered after the transaction commits, so its audit entry is saved first.
+    const page = await db.transaction(async (tx): Promise<[string, PageData]> => {
+      const incidents = incidentsFor(req.ctx, tx);
+      const incident = await incidents.get(id);
+      if (!incident) throw new NotFoundError();
+      await audit(tx, { schoolId, actor: req.ctx.actor, action: 'incident.viewed', recordType: 'incident', recordId: id, ip: req.ip, detail: { access: incident.access } });
+      if (incident.access === 'receipt') {
+        return [`${v}/receipt.njk`, { title: `Report ${incident.reference}`, incident, statuses: incidentStatuses, acceptedEvidence, evidenceRefused: await evidenceRefused(incidents, incident.category_id), ...extra }];
+      }
+      const scope = incidents.scope;
+      const [category] = await scope.sql('select label, risk_area, suspected_illegal_material, illegal from incident_categories where school_id = :school and id = $1', [incident.category_id]);
+      const people = await scope.sql(
+        `select ip.person_id, ip.role, p.given_name || ' ' || p.family_name as name, p.kind, p.year_group
+           from incident_people ip join people p on p.id = ip.person_id where ip.school_id = :school and ip.incident_id = $1 order by ip.role, p.family_name`, [id]);
+      const names = new Map((await scope.sql(
+        `select id, given_name || ' ' || family_name as name from people where school_id = :school and id = any($1::uuid[])`,
+        [[incident.reported_by, incident.handler_id].filter(Boolean)])).map((r: any) => [r.id, r.name]));
+      const history = await scope.sql(
+        `select a.*, coalesce(bp.given_name || ' ' || bp.family_name, u.display_name, 'Harbour') as by_name, sa.label as action_label,
+                pp.given_name || ' ' || pp.family_name as person_name, ib.given_name || ' ' || ib.family_name as informed_by_name
+           from incident_actions a left join people bp on bp.id = a.by_person_id left join users u on u.id = a.by_user_id
+           left join sanction_actions sa on sa.id = a.sanction_action_id left join people pp on pp.id = a.person_id left join people ib on ib.id = a.informed_by
+          where a.school_id = :school and a.incident_id = $1 order by a.at, a.id`, [id]);
+      const referrals = await scope.sql(
+        `select r.*, p.given_name || ' ' || p.family_name as referred_by_name from incident_referrals r left join people p on p.id = r.referred_by
+          where r.school_id = :school and r.incident_id = $1 order by r.recorded_at`, [id]);
+      const tasks = await scope.sql(
+        `select t.*, p.given_name || ' ' || p.family_name as owner_name, t.done_at is null and t.due_on < current_date as overdue
+           from incident_tasks t join people p on p.id = t.owner_id where t.school_id = :school and t.incident_id = $1 order by t.done_at nulls first, t.due_on`, [id]);
+      const staff = await staffWithAccounts(tx, schoolId);
+      const learnerTypes = await scope.sql(`select id, label from sanction_incident_types where school_id = :school and subject = 'learner' and not retired order by position`);
+      const staffTypes = await scope.sql(`select id, label from sanction_incident_types where school_id = :school and subject = 'staff' and not retired order by position`);
+      // The checklist: the actions the school's matrix recommends for this incident's type(s).
+      const checklist: { subject: Subject; type: string; actions: { id: string; label: string; kind: string; recorded: any[] }[] }[] = [];
+      for (const [subject, typeId] of [['learner', incident.learner_incident_type_id], ['staff', incident.staff_incident_type_id]] as const) {
+        if (!typeId) continue;
+        const [type] = await scope.sql('select label from sanction_incident_types where school_id = :school and id = $1', [typeId]);
+        const actions = await scope.sql(
+          `select a.id, a.label, a.kind from sanction_recommendations r join sanction_actions a on a.id = r.action_id
+            where r.school_id = :school and r.incident_type_id = $1 order by a.position`, [typeId]);
+        checklist.push({ subject, type: type?.label, actions: actions.map((a: any) => ({ ...a, recorded: history.filter((h: any) => h.sanction_action_id === a.id) })) });
+      }
+      const allActions = await scope.sql(`select id, label, subject from sanction_actions where school_id = :school and not retired order by subject, position`);
+      const continued = await continuedInfringements(incidents, id);
+      const evidence = await evidenceOf(incidents, id);
+      const canTriage = req.ctx.can('incidents:triage');
+      return [`${v}/show.njk`, {
+        title: `Incident ${incident.reference}`, incident, category, people: people.map((p: any) => ({ ...p, roleText: involvementRoles[p.role as keyof typeof involvementRoles], earlier: continued.get(p.person_id) ?? 0, subject: subjectOfKind(p.kind) })),
+        reporterName: names.get(incident.reported_by) ?? (incident.reported_via === 'api' ? 'Another system (API)' : null), handlerName: names.get(incident.handler_id) ?? null,
+        history, referrals, tasks, evidence, acceptedEvidence, evidenceRefused: category?.suspected_illegal_material ?? false, staff, learnerTypes, staffTypes, checklist, allActions, canTriage, closed: incident.status === 'closed',
+        statuses: incidentStatuses, severities, cameToLight, riskAreas, agencies, informedHow, changesNeeded, subjects,
+        severityItems: items(severities, extra.values?.t_severity ?? incident.severity),
+        agencyItems: items(agencies, extra.values?.r_agency), informedHowItems: [{ value: '', text: 'Not telling parents' }, ...items(informedHow, extra.values?.a_informed_how)],
+        changeItems: Object.entries(changesNeeded).map(([value, text]) => ({ value, text, checked: [extra.values?.c_changes ?? []].flat().includes(value) })),
+        today: today(), ...extra, values: { t_status: incident.status === 'reported' ? 'triaged' : incident.status, a_on: today(), a_taken: 'yes', r_decision: 'referred', ...(extra.values ?? {}) },
+      }];
+    });
+    return show(reply, page[0], page[1], status);
+  };
+
+  app.get('/incidents/:incidentId', { config: { action: 'incidents:list' } }, (req, reply) => incidentPage(req, reply));
+
+  /** Runs one of the incident page's forms: validation and the command's own checks re-render the page with the errors. */
+  const incidentForm = <S extends z.ZodTypeAny>(schema: S, prefix: string, run: (incidents: IncidentScope, id: string, data: z.output<S>, req: FastifyRequest) => Promise<unknown>, flash: string) =>
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      const id = recordId((req.params as any).incidentId);
+      const form = parseForm(schema, req.body);
+      // A record this user cannot see in full is not found, whatever the form said.
+      const visible = await incidentsFor(req.ctx, db).get(id);
+      if (!visible || visible.access !== 'full') throw new NotFoundError();
+      if (!form.ok) return incidentPage(req, reply, { errors: form.errors, values: form.values }, 400);
+      try {
+        const done = await db.transaction((tx) => run(incidentsFor(req.ctx, tx), id, form.data, req));
+        if (done === null) throw new NotFoundError();
+      } catch (e) {
+        if (e instanceof IncidentFieldError) return incidentPage(req, reply, { errors: [{ field: `${prefix}${e.field}`, text: e.message }], values: formValues(req.body) }, 400);
+        throw e;
+      }
+      req.session.flash = flash;
+      return reply.redirect(`/incidents/${id}`, 303);
+    };
+
+  app.post('/incidents/:incidentId/triage', { config: { action: 'incidents:triage' } }, incidentForm(triageSchema, 't_', (incidents, id, d, req) =>
+    triageIncident(incidents, id, { severity: d.t_severity as any, status: d.t_status, handlerId: d.t_handler, learnerTypeId: d.t_learner_type ?? null, staffTypeId: d.t_staff_type ?? null, reason: d.t_reason }, who(req)), 'Triage saved.'));
+
+  app.post('/incidents/:incidentId/actions', { config: { action: 'incidents:list' } }, incidentForm(actionSchema, 'a_', (incidents, id, d, req) =>
+    recordIncidentAction(incidents, id, {
+      sanctionActionId: d.a_action === 'note' ? null : d.a_action, personId: d.a_person ?? null, taken: d.a_taken === 'yes', on: d.a_on,
+      notes: d.a_notes ?? null, reason: d.a_reason ?? null, informedHow: d.a_informed_how ?? null, informedBy: d.a_informed_by ?? null, accessUntil: d.a_access_until ?? null,
+    }, who(req)), 'Action recorded.'));
+
+  app.post('/incidents/:incidentId/referrals', { config: { action: 'incidents:triage' } }, incidentForm(referralSchema, 'r_', (incidents, id, d, req) =>
+    recordReferral(incidents, id, { decision: d.r_decision, agency: d.r_agency as any, agencyReference: d.r_reference ?? null, referredOn: d.r_on ?? null, referredBy: d.r_by ?? null, reason: d.r_reason ?? null }, who(req)),
+  'Referral decision recorded.'));
+
+  app.post('/incidents/:incidentId/tasks', { config: { action: 'incidents:list' } }, incidentForm(taskSchema, 'k_', (incidents, id, d, req) =>
+    addTask(incidents, id, { description: d.k_description, ownerId: d.k_owner, dueOn: d.k_due }, who(req)), 'Task added.'));
+
+  app.post('/incidents/:incidentId/tasks/:taskId/done', { config: { action: 'incidents:list' } }, async (req, reply) => {
+    const id = recordId((req.params as any).incidentId);
+    const taskId = recordId((req.params as any).taskId);
+    const done = await db.transaction((tx) => completeTask(incidentsFor(req.ctx, tx), id, taskId, who(req)));
+    if (!done) throw new NotFoundError();
+    req.session.flash = 'Task marked as done.';
+    return reply.redirect(`/incidents/${id}`, 303);
+  });
+
+  app.post('/incidents/:incidentId/close', { config: { action: 'incidents:triage' } }, incidentForm(closeSchema, 'c_', (incidents, id, d, req) =>
+    closeIncident(incidents, id, { outcome: d.c_outcome, feedback: d.c_feedback, lessons: d.c_lessons, changes: d.c_changes }, who(req)), 'Incident closed.'));
+
+  // ---- A person's chronology ----
+
+  app.get('/incidents/people/:personId', { config: { action: 'incidents:list' } }, async (req, reply) => {
+    const personId = recordId((req.params as any).personId);
+    const data = await db.transaction(async (tx) => {
+      const incidents = incidentsFor(req.ctx, tx);
+      const [person] = await incidents.scope.sql(`select id, given_name || ' ' || family_name as name, kind, year_group, class_name from people where school_id = :school and id = $1`, [personId]);
+      if (!person) throw new NotFoundError();
+      const entries = await incidents.sql(
+        `select * from (
+           select v.occurred_at as at, 'incident' as kind, v.id as incident_id, v.reference, c.label as what, ip.role as role, null::text as notes, null::text as reason, null::boolean as taken
+             from incident_people ip join visible_incidents v on v.id = ip.incident_id and v.access = 'full' join incident_categories c on c.id = v.category_id
+            where ip.person_id = $1
+           union all
+           select a.at, a.kind, v.id, v.reference, coalesce(sa.label, a.kind), null, a.notes, a.reason, a.taken
+             from incident_actions a join visible_incidents v on v.id = a.incident_id and v.access = 'full' left join sanction_actions sa on sa.id = a.sanction_action_id
+            where a.person_id = $1 or (a.kind in ('triage', 'closed', 'referral') and exists (select 1 from incident_people ip2 where ip2.incident_id = v.id and ip2.person_id = $1))
+         ) e order by at, reference`, [personId]);
+      await audit(tx, { schoolId: incidents.scope.schoolId, actor: req.ctx.actor, action: 'person.incident_chronology_viewed', recordType: 'person', recordId: personId, ip: req.ip, detail: { entries: entries.length } });
+      return { title: `Chronology: ${person.name}`, person, entries, involvementRoles };
+    });
+    return show(reply, `${v}/chronology.njk`, data);
+  });
+
+  // ---- The sanctions matrices ----
+
+  const sanctionsPage = async (req: FastifyRequest, reply: FastifyReply, extra: { errors?: FieldError[]; problems?: string[] } = {}, status = 200) => {
+    const schoolId = req.ctx.school!.id;
+    await db.transaction((tx) => ensureIncidentDefaults(tx, schoolId));
+    const matrices = [await loadMatrix(db, schoolId, 'learner'), await loadMatrix(db, schoolId, 'staff')];
+    return show(reply, `${v}/sanctions.njk`, {
+      title: 'Sanctions matrices', matrices: matrices.map((m) => ({ ...m, title: subjects[m.subject], rows: m.rows.map((r) => ({ ...r, recommended: [...r.recommended] })) })), ...extra,
+    }, status);
+  };
+  app.get('/incidents/sanctions', { config: { action: 'incidents:sanctions' } }, (req, reply) => sanctionsPage(req, reply));
+
+  app.get('/incidents/sanctions/export.csv', { config: { action: 'incidents:sanctions' } }, async (req, reply) => {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    const which = q.subject === 'learner' || q.subject === 'staff' ? q.subject : 'both';
+    const schoolId = req.ctx.school!.id;
+    await db.transaction((tx) => ensureIncidentDefaults(tx, schoolId));
+    const csv = await exportMatrixCsv(db, schoolId, which);
+    await audit(db, { schoolId, actor: req.ctx.actor, action: 'sanctions.exported', ip: req.ip, detail: { subject: which } });
+    return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="sanctions-${which}.csv"`).header('cache-control', 'no-store').send(csv);
+  });
+
+  app.post('/incidents/sanctions/import', { config: { action: 'incidents:sanctions' } }, async (req, reply) => {
+    const file = (req.body as any)?.file as UploadedFile | undefined;
+    if (!file || typeof file !== 'object' || !file.filename || !file.data?.length) return sanctionsPage(req, reply, { errors: [{ field: 'file', text: 'Choose a CSV file of the matrix' }] }, 400);
+    if (file.truncated) return sanctionsPage(req, reply, { errors: [{ field: 'file', text: 'The file is larger than 200 KB: a matrix is much smaller than that' }] }, 400);
+    let parsed;
+    try {
+      parsed = parseMatrixCsv(file.data.toString('utf8'));
+    } catch (e) {
+      if (!(e instanceof MatrixCsvError)) throw e;
+      return sanctionsPage(req, reply, { errors: [{ field: 'file', text: `The file could not be imported: ${e.problems.length} problem${e.problems.length > 1 ? 's' : ''} listed below` }], problems: e.problems }, 400);
+    }
+    const result = await db.transaction(async (tx) => {
+      await ensureIncidentDefaults(tx, req.ctx.school!.id);
+      const r = await importMatrix(tx, req.ctx.school!.id, parsed);
+      await audit(tx, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'sanctions.imported', ip: req.ip, detail: { subjects: r.map((x) => x.subject), rows: r.reduce((n, x) => n + x.rows, 0) } });
+      return r;
+    });
+    req.session.flash = `Imported ${result.map((r) => `${r.rows} ${r.subject} incident types with ${r.actions} actions`).join(' and ')}.`;
+    return reply.redirect('/incidents/sanctions', 303);
+  });
+
+  app.post('/incidents/sanctions/edit', { config: { action: 'incidents:sanctions' } }, async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const subject = body.subject === 'learner' || body.subject === 'staff' ? body.subject : null;
+    if (!subject) throw new NotFoundError();
+    const cells = [body.cell ?? []].flat().map(String).filter((c) => /^[0-9a-f-]{36}:[0-9a-f-]{36}$/.test(c));
+    await db.transaction(async (tx) => {
+      const scope = req.ctx.scope(tx);
+      await ensureIncidentDefaults(tx, scope.schoolId);
+      const m = await loadMatrix(tx, scope.schoolId, subject);
+      const rowIds = new Set(m.rows.map((r) => r.id));
+      const actionIds = new Set(m.actions.map((a) => a.id));
+      await scope.sql(`delete from sanction_recommendations r using sanction_incident_types t where r.school_id = :school and t.id = r.incident_type_id and t.subject = $1 and not t.retired`, [subject]);
+      for (const c of cells) {
+        const [typeId, actionId] = c.split(':');
+        if (rowIds.has(typeId) && actionIds.has(actionId)) await scope.sql('insert into sanction_recommendations (school_id, incident_type_id, action_id) values (:school, $1, $2) on conflict do nothing', [typeId, actionId]);
+      }
+      await audit(tx, { schoolId: scope.schoolId, actor: req.ctx.actor, action: 'sanctions.edited', ip: req.ip, detail: { subject, cells: cells.length } });
+    });
+    req.session.flash = `The ${subject === 'learner' ? 'learners' : 'staff'} matrix is saved.`;
+    return reply.redirect('/incidents/sanctions', 303);
+  });
+
+  // ---- Evidence ----
+
+  app.post('/incidents/:incidentId/evidence', { config: { action: 'incidents:list' } }, async (req, reply) => {
+    const id = recordId((req.params as any).incidentId);
+    const file = (req.body as any)?.evidence as UploadedFile | undefined;
+    try {
+      const done = await db.transaction((tx) => addEvidence(incidentsFor(req.ctx, tx), deps.config.dataDir, id,
+        file && typeof file === 'object' ? file : { filename: '', data: Buffer.alloc(0), truncated: false }, who(req)));
+      if (!done) throw new NotFoundError();
+    } catch (e) {
+      if (e instanceof IncidentFieldError) return incidentPage(req, reply, { errors: [{ field: e.field, text: e.message }] }, 400);
+      throw e;
+    }
+    req.session.flash = 'Evidence file added.';
+    return reply.redirect(`/incidents/${id}`, 303);
+  });
+
+  app.get('/incidents/:incidentId/evidence/:evidenceId', { config: { action: 'incidents:list' } }, async (req, reply) => {
+    const id = recordId((req.params as any).incidentId);
+    const evidenceId = recordId((req.params as any).evidenceId);
+    const file = await db.transaction((tx) => downloadEvidence(incidentsFor(req.ctx, tx), deps.config.dataDir, id, evidenceId, { actor: req.ctx.actor, ip: req.ip }));
+    if (!file) throw new NotFoundError();
+    // Always a download, never shown in the browser: no inline rendering, no type sniffing.
+    return reply.header('content-type', 'application/octet-stream').header('content-disposition', `attachment; filename="${file.filename.replace(/"/g, '')}"`)
+      .header('x-content-type-options', 'nosniff').header('cache-control', 'no-store').header('content-security-policy', "default-src 'none'; sandbox").send(file.data);
+  });
+
+  registerIncidentGovernance(app, deps);
+  registerIncidentApi(app, deps);
+}

@@ -1,0 +1,168 @@
+// `harbour monitor ingest`: alerts stored for a school, never lost and never repeated, however
+// the ingest is stopped and started; rotated and gzip'd logs; --follow; emails to the leads.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { closeTestDb, makeSchool, readOutbox, testDb } from '../../testing/harness';
+import { connectionUrl } from '../../platform/db/scratch-database';
+import { createMailer } from '../../platform/mail/mailer';
+import { ingestFile } from './ingest';
+
+const root = resolve(import.meta.dirname, '../../..');
+const fixture = join(root, 'src/modules/monitoring/fixtures/squid-access.log');
+const db = testDb();
+after(closeTestDb);
+const work = mkdtempSync(join(tmpdir(), 'harbour-ingest-'));
+
+function harbourChild(args: string[]): ChildProcess & { out: Promise<{ code: number | null; stderr: string }> } {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', DATABASE_URL: connectionUrl(JSON.parse(process.env.HARBOUR_TEST_DB!)), DATA_DIR: work };
+  delete env.NODE_TEST_CONTEXT;
+  const child = spawn(process.execPath, ['bin/harbour.mjs', ...args], { cwd: root, env }) as any;
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  child.out = new Promise((done) => child.on('close', (code: number | null) => done({ code, stderr })));
+  return child;
+}
+const harbour = (args: string[]) => harbourChild(args).out;
+
+async function alertsOf(schoolId: string) {
+  return (await db.query(`select line, risk, severity, group_count, reason, query from monitoring_alerts where school_id = $1 order by line`, [schoolId])).rows;
+}
+
+/** A Squid log of n lines: mostly ordinary pages and images, with concerning searches and blocks from many pupils spread through it. */
+function bigLog(n: number): string {
+  const out: string[] = [];
+  const start = 1709633700;
+  for (let i = 0; i < n; i++) {
+    const t = (start + i * 0.05).toFixed(3);
+    const who = `pupil.${i % 97}`;
+    const ip = `10.20.${(i % 7) + 1}.${i % 200}`;
+    if (i % 1000 === 17) out.push(`${t}    315 ${ip} TCP_MISS/200 91022 GET https://www.google.com/search?q=how+to+kill+myself+${i % 3000 < 1500 ? '' : 'now'}&source=hp ${who} HIER_DIRECT/142.250.187.228 text/html`);
+    else if (i % 1000 === 523) out.push(`${t}      0 ${ip} TCP_DENIED/403 3941 CONNECT www.pornhub.com:443 ${who} HIER_NONE/- text/html`);
+    else if (i % 1000 === 777) out.push(`${t}    220 ${ip} TCP_MISS/200 40400 GET https://www.ecosia.org/search?q=unblocked+games+${i % 5} ${who} HIER_DIRECT/104.18.8.91 text/html`);
+    else out.push(`${t}    187 ${ip} TCP_MISS/200 48211 GET https://www.bbc.co.uk/bitesize/topics/z${i} ${who} HIER_DIRECT/151.101.64.81 text/html`);
+  }
+  return out.join('\n') + '\n';
+}
+
+test('ingesting the same file twice stores the same alerts once', async () => {
+  const school = await makeSchool(db);
+  const first = await harbour(['monitor', 'ingest', '--school', school.id, fixture]);
+  assert.equal(first.code, 0, first.stderr);
+  const once = await alertsOf(school.id);
+  assert.equal(once.length, 7, 'the fixture holds 7 alerts (as scan finds)');
+  assert.match(first.stderr, /7 new alerts; now at line 14/);
+  const second = await harbour(['monitor', 'ingest', '--school', school.id, fixture]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /read 0 new lines .* 0 new alerts/);
+  assert.deepEqual(await alertsOf(school.id), once);
+});
+
+test('kill -9 in the middle of an ingest, then running it again, neither loses nor repeats an alert', async () => {
+  const file = join(work, 'big-access.log');
+  writeFileSync(file, bigLog(300_000));
+  const reference = await makeSchool(db);
+  await ingestFile(db, file, { schoolId: reference.id });
+  const expected = await alertsOf(reference.id);
+  assert.ok(expected.length > 300, `the log makes many alerts (${expected.length})`);
+
+  const school = await makeSchool(db);
+  const child = harbourChild(['monitor', 'ingest', '--school', school.id, file]);
+  let at = 0;
+  for (let i = 0; i < 1000 && !at; i++) {
+    const r = (await db.query('select line_number from monitoring_ingest_positions where school_id = $1', [school.id])).rows[0];
+    if (r && r.line_number > 0) at = r.line_number;
+    else await new Promise((d) => setTimeout(d, 20));
+  }
+  child.kill('SIGKILL');
+  const killed = await child.out;
+  assert.equal(killed.code, null, 'the ingest was killed, not finished');
+  assert.ok(at > 0 && at < 300_000, `killed part way (a batch at line ${at} was committed)`);
+  const part = await alertsOf(school.id);
+  assert.ok(part.length < expected.length, 'some alerts were still to come when it was killed');
+
+  const rerun = await harbour(['monitor', 'ingest', '--school', school.id, file]);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.match(rerun.stderr, /carried on from where the last run stopped/);
+  assert.deepEqual(await alertsOf(school.id), expected);
+});
+
+test('a rotated log, gzip\'d, is recognised as the file already read, and the new file at the path is read from its start', async () => {
+  const school = await makeSchool(db);
+  const dir = mkdtempSync(join(work, 'rotate-'));
+  const path = join(dir, 'access.log');
+  const lines = readFileSync(fixture, 'utf8').split('\n').filter(Boolean);
+  writeFileSync(path, lines.slice(0, 8).join('\n') + '\n');
+  const r1 = await ingestFile(db, path, { schoolId: school.id });
+  assert.equal(r1.lineNumber, 8);
+  const firstAlerts = (await alertsOf(school.id)).length;
+  // More is written, then the log is rotated and compressed before ingest runs again.
+  appendFileSync(path, lines.slice(8).join('\n') + '\n');
+  writeFileSync(`${path}.1.gz`, gzipSync(readFileSync(path)));
+  writeFileSync(path, lines.slice(0, 4).map((l) => l.replace(/^1709633/, '1709640')).join('\n') + '\n');
+  const r2 = await ingestFile(db, `${path}.1.gz`, { schoolId: school.id });
+  assert.equal(r2.resumed, true);
+  assert.equal(r2.lines, 6, 'only the lines after the first run were read from the rotated file');
+  const r3 = await ingestFile(db, path, { schoolId: school.id });
+  assert.equal(r3.resumed, false);
+  assert.equal(r3.lines, 4);
+  const all = await alertsOf(school.id);
+  assert.equal(all.length, 7 + 1, 'the 7 alerts of the fixture once, and the new file\'s one');
+  assert.ok(firstAlerts < 7);
+  // And again: nothing new.
+  await ingestFile(db, `${path}.1.gz`, { schoolId: school.id });
+  await ingestFile(db, path, { schoolId: school.id });
+  assert.equal((await alertsOf(school.id)).length, 8);
+});
+
+test('with --follow a line appended to the log is an alert within a second', async () => {
+  const school = await makeSchool(db);
+  const path = join(work, 'follow-access.log');
+  writeFileSync(path, readFileSync(fixture, 'utf8').split('\n').slice(0, 2).join('\n') + '\n');
+  const child = harbourChild(['monitor', 'ingest', '--follow', '--school', school.id, path]);
+  try {
+    // Wait until the follower has read the start of the file.
+    for (let i = 0; i < 500; i++) {
+      const r = (await db.query('select line_number from monitoring_ingest_positions where school_id = $1', [school.id])).rows[0];
+      if (r && r.line_number === 2) break;
+      await new Promise((d) => setTimeout(d, 20));
+    }
+    const t0 = Date.now();
+    appendFileSync(path, '1709633712.877    315 10.20.4.17 TCP_MISS/200 91022 GET https://www.google.com/search?q=how+to+kill+myself&source=hp pupil.t.okafor HIER_DIRECT/142.250.187.228 text/html\n');
+    let seen: number | null = null;
+    while (Date.now() - t0 < 3000) {
+      const r = (await db.query(`select line from monitoring_alerts where school_id = $1 and severity = 'critical'`, [school.id])).rows[0];
+      if (r) {
+        seen = Date.now() - t0;
+        assert.equal(r.line, 3);
+        break;
+      }
+      await new Promise((d) => setTimeout(d, 25));
+    }
+    assert.ok(seen !== null && seen < 1000, `the alert was stored ${seen ?? 'never'} ms after the line was written`);
+  } finally {
+    child.kill('SIGTERM');
+    await child.out;
+  }
+});
+
+test('high and critical alerts are emailed to the safeguarding lead at once, with no search, site or name in the email', async () => {
+  const school = await makeSchool(db);
+  const outbox = mkdtempSync(join(work, 'outbox-'));
+  const mailer = createMailer({ from: 'Harbour <harbour@test>', outboxDir: outbox });
+  await ingestFile(db, fixture, { schoolId: school.id, mailer, baseUrl: 'http://harbour.test' });
+  const mail = readOutbox(outbox);
+  assert.deepEqual(mail.map((m) => m.to), [school.personas.dsl.email]);
+  assert.match(mail[0].text, /the most severe is critical/);
+  assert.match(mail[0].text, /http:\/\/harbour\.test\/monitoring\/alerts/);
+  for (const secret of ['kill', 'myself', 'google', 'okafor', 'unblocked', 'pupil', '10.20']) {
+    assert.ok(!`${mail[0].subject}\n${mail[0].text}`.toLowerCase().includes(secret), `the email does not contain "${secret}"`);
+  }
+  // Ingesting again tells nobody twice.
+  await ingestFile(db, fixture, { schoolId: school.id, mailer, baseUrl: 'http://harbour.test' });
+  assert.equal(readOutbox(outbox).length, 1);
+});
