@@ -12,6 +12,7 @@ import { createMailer } from '../src/platform/mail/mailer';
 import { commitImport, parseCsv, suggestMapping, fileSha256 } from '../src/modules/people/import';
 import { currentAgreements, recordSignature, sendParentLink } from '../src/modules/agreements/service';
 import { addEvidenceFile, addIncidentRecords } from '../src/modules/incidents/testing';
+import { addMonitoringRecords } from '../src/modules/monitoring/testing';
 import { axeViolations, describeViolations, launchBrowser, newContext, screenshot, startApp, type RunningApp } from './support/browser';
 import { HarbourPage } from './support/harbour-page';
 
@@ -50,6 +51,10 @@ before(async () => {
   // An incident the headteacher sees in full (triaged, with an action, a referral decision and a task).
   fixtures.incidentId = await addIncidentRecords(app.db, school.id, { reporterId: school.personas.teacher.personId, handlerId: school.personas.dsl.personId, pupilId: school.pupilId });
   fixtures.evidenceId = await addEvidenceFile(app.db, school.id, fixtures.incidentId, app.outboxDir);
+  // Filtering and monitoring: alerts from a log (the most severe behind :alertId) and an annual review.
+  await addMonitoringRecords(app.db, school.id, { pupilId: school.pupilId, userId: school.personas.admin.userId });
+  fixtures.alertId = (await app.db.query(`select id from monitoring_alerts where school_id = $1 order by severity = 'critical' desc, line limit 1`, [school.id])).rows[0].id;
+  fixtures.reviewId = (await app.db.query('select id from filtering_reviews where school_id = $1 limit 1', [school.id])).rows[0].id;
 });
 
 /** Records behind route parameters, made in before(). */

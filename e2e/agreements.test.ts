@@ -1,13 +1,16 @@
-// Browser journeys for acceptable use agreements, with axe on every page on the way: a parent
-// signing from the link in the outbox, a member of staff signing and the lead publishing a
-// version that asks for re-signing, a visitor at the kiosk, and the register as staff see it.
+// Browser journeys for acceptable use agreements, with axe on every page on the way: the lead
+// sending a parent's link and the parent signing from the message in the outbox (with the signed
+// copy on the page), the lead publishing a version that asks for re-signing and a teacher signing
+// it from the email and downloading the PDF copy, a visitor at the kiosk with a copy by email, a
+// class session, the register as staff and as the IT provider see it (CSV and API with the
+// school's key), and the yearly renewal with a paper signature.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { closeTestDb, makeSchool, readOutbox, uniqueEmail, type TestSchool } from '../src/testing/harness';
 import { addPerson, linkGuardian } from '../src/modules/schools/service';
-import { agreementForAudience, recordAccessDecision, sendParentLink } from '../src/modules/agreements/service';
-import { createMailer } from '../src/platform/mail/mailer';
+import { agreementForAudience, recordAccessDecision } from '../src/modules/agreements/service';
+import { emailVisitorCopy } from '../src/modules/agreements/copies';
 import { systemActor } from '../src/platform/audit/audit';
 import { assertAccessible, launchBrowser, newContext, startApp, type RunningApp } from './support/browser';
 import { HarbourPage } from './support/harbour-page';
@@ -36,8 +39,22 @@ test('a parent opens the link from the email, fixes a mistake, and signs for one
   const b = await addPerson(app.db, school.id, { kind: 'pupil', given_name: 'Lowdy', family_name: 'Rosewarne', year_group: '1', class_name: '1A' });
   await linkGuardian(app.db, school.id, parent, a);
   await linkGuardian(app.db, school.id, parent, b);
-  await sendParentLink(app.db, createMailer({ from: 'Harbour <harbour@test>', outboxDir: app.outboxDir }), app.origin, school.id, parent, systemActor, null);
+  // The lead sends the link from the parents' page; the parent opens it from the message in the outbox.
+  const lead = await newContext(browser, app);
+  try {
+    const h = new HarbourPage(await lead.newPage());
+    await h.signIn(school.personas.headteacher);
+    await h.open('/agreements');
+    await h.follow("Parents' links");
+    await assertAccessible(h.page, 'parents links');
+    await h.submit('Send link to Elowen Rosewarne');
+    assert.match(await h.page.locator('.govuk-notification-banner').innerText(), /A new link was sent/);
+  } finally {
+    await lead.close();
+  }
   const message = readOutbox(app.outboxDir).find((m) => m.to === email)!;
+  assert.ok(message, 'the link is in the outbox');
+  assert.ok(!/Jago|Lowdy/.test(message.text), "the email names no child");
   const path = new URL(/https?:\/\/\S+\/parents\/sign\/\S+/.exec(message.text)![0]).pathname;
   const ctx = await newContext(browser, app);
   try {
@@ -55,6 +72,13 @@ test('a parent opens the link from the email, fixes a mistake, and signs for one
     await p.fill('Your full name', 'Elowen Rosewarne');
     await p.submit('Send my answer');
     assert.equal(await p.heading(), 'Thank you');
+    // The signed copy is on the page, to print or save as PDF: who, for whom, and the fingerprint.
+    const parentsAgreement = (await agreementForAudience(app.db, school.id, 'parents'))!;
+    const done = await p.page.locator('main').innerText();
+    assert.match(done, /Your signed copy/);
+    assert.match(done, /Jago Rosewarne/);
+    assert.ok(!done.includes('Lowdy Rosewarne'), 'only the child signed for is on the copy');
+    assert.ok(done.includes(parentsAgreement.body_sha256));
     await assertAccessible(p.page, 'parent done');
     const again = await p.open(path);
     assert.equal(again?.status(), 410);
@@ -80,17 +104,27 @@ test('the lead publishes a version that changes the meaning, and a teacher signs
     await h.open('/agreements/compliance');
     await assertAccessible(h.page, 'compliance');
 
+    // The teacher is asked by email to sign the new version, and follows the link in it.
+    const asked = readOutbox(app.outboxDir).filter((m) => m.to === school.personas.teacher.email && /new version/.test(m.subject)).pop();
+    assert.ok(asked, 'the teacher was emailed to sign again');
+    const signPath = new URL(/https?:\/\/\S+\/agreements\/sign\/\S+/.exec(asked.text)![0]).pathname;
     const tp = new HarbourPage(await teacherCtx.newPage());
     await tp.signIn(school.personas.teacher);
-    await tp.open('/agreements');
-    await tp.follow('Read and sign the agreement');
+    await tp.open(signPath);
     await assertAccessible(tp.page, 'sign');
     await tp.page.getByLabel(/I have read the whole agreement/).check();
     await tp.fill('Your full name', 'teacher Tester');
     await tp.submit('Sign the agreement');
     assert.match(await tp.page.locator('.govuk-notification-banner').innerText(), /version 2/);
     await tp.follow('Your signed copy');
+    assert.match(await tp.page.locator('main').innerText(), /I keep school data out of personal AI tools/);
     await assertAccessible(tp.page, 'signed copy');
+    const [pdf] = await Promise.all([tp.page.waitForEvent('download'), tp.page.getByRole('link', { name: 'Download this signed copy as a PDF' }).click()]);
+    assert.match(pdf.suggestedFilename(), /^signed-agreement-\d{4}-\d{2}-\d{2}\.pdf$/);
+    const bytes = readFileSync((await pdf.path())!);
+    assert.equal(bytes.subarray(0, 5).toString('latin1'), '%PDF-');
+    const signed = (await agreementForAudience(app.db, school.id, 'staff_governors'))!;
+    assert.ok(bytes.toString('latin1').includes(`text SHA-256 ${signed.body_sha256}`), 'the PDF carries the fingerprint of version 2');
   } finally {
     await lead.close();
     await teacherCtx.close();
@@ -112,13 +146,40 @@ test('a visitor signs at the reception kiosk, which shows nothing else of the sc
     await k.submit('Sign');
     assert.ok((await k.errorSummary()).length >= 3);
     await assertAccessible(k.page, 'kiosk with errors');
-    await k.fillForm({ 'First name': 'Demelza', 'Last name': 'Chenoweth', 'Who are you visiting?': 'The office' });
+    const email = uniqueEmail('visitor');
+    await k.fillForm({ 'First name': 'Demelza', 'Last name': 'Chenoweth', 'Organisation (optional)': 'Supply Agency', 'Who are you visiting?': 'The office', 'Email address (optional)': email });
     await k.page.getByLabel(/I have read this agreement/).check();
     await k.submit('Sign');
     assert.equal(await k.heading(), 'Thank you for signing');
+    assert.match(await k.page.locator('main').innerText(), /A copy has been sent to your email address/);
     await assertAccessible(k.page, 'kiosk done');
+    const visitors = (await agreementForAudience(app.db, school.id, 'visitors'))!;
+    const copy = readOutbox(app.outboxDir).find((m) => m.to === email);
+    assert.ok(copy, 'the copy is in the outbox');
+    assert.ok(copy.text.includes(visitors.body_sha256) && copy.text.includes('Demelza Chenoweth') && copy.text.includes(visitors.body.split('\n')[0]));
+    await k.follow('Next visitor');
+    assert.equal(k.path(), '/kiosk');
+    // Had the mail server been down, reception would see it and send the copy again.
+    const [sig] = (await app.db.query(`select s.id from agreement_signatures s join people p on p.id = s.subject_id where s.school_id = $1 and p.email = $2`, [school.id, email])).rows;
+    const mailServerDown = { send: async () => { throw new Error('connection refused'); } };
+    assert.equal(await emailVisitorCopy(app.db, mailServerDown, school.id, sig.id, systemActor, null), 'failed');
   } finally {
     await ctx.close();
+  }
+  const reception = await newContext(browser, app);
+  try {
+    const r = new HarbourPage(await reception.newPage());
+    await r.signIn(school.personas.office);
+    await r.open('/agreements/kiosks');
+    assert.match(await r.page.locator('main').innerText(), /Demelza Chenoweth \(Supply Agency\)/);
+    await assertAccessible(r.page, 'kiosks with a copy to send again');
+    const before = readOutbox(app.outboxDir).length;
+    await r.submit('Send again to Demelza Chenoweth');
+    assert.match(await r.page.locator('.govuk-notification-banner').innerText(), /The copy was sent/);
+    assert.equal(readOutbox(app.outboxDir).length, before + 1);
+    assert.ok(!(await r.page.locator('main').innerText()).includes('Demelza Chenoweth'), 'no longer waiting');
+  } finally {
+    await reception.close();
   }
 });
 
@@ -261,6 +322,13 @@ test('the lead sets the yearly renewal and reminders, and enters a signature giv
     await h.page.getByLabel(/Ustick Bolitho/).check();
     await h.submit('Record the paper signature');
     assert.match(await h.page.locator('.govuk-notification-banner').innerText(), /Recorded the paper signature/);
+    await assertAccessible(h.page, 'paper entry with a signature on record');
+    // The lead opens the copy of what was signed on paper.
+    await h.follow(/version \d+\s*: signed copy/);
+    const copy = await h.page.locator('main').innerText();
+    assert.match(copy, /On paper, entered by staff/);
+    assert.match(copy, /U Bolitho/);
+    await assertAccessible(h.page, 'signed copy of a paper signature');
   } finally {
     await ctx.close();
   }

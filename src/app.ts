@@ -170,8 +170,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { route
       } else {
         const idleMinutes = loaded.school?.idle_timeout_minutes ?? 20;
         if (s.lastSeenAt && Date.now() - s.lastSeenAt > idleMinutes * 60_000) {
+          // A route may keep what was sent for its author first (a report being written becomes a draft).
+          const kept = req.method === 'POST' && config.keepOnTimeout ? await config.keepOnTimeout(req, loaded).catch(() => undefined) : undefined;
           await s.regenerate();
-          req.session.flash = `You were signed out because Harbour was not used for ${idleMinutes} minutes.`;
+          req.session.flash = `You were signed out because Harbour was not used for ${idleMinutes} minutes.${kept ? ` ${kept}` : ''}`;
           req.ctx = anonymousContext(req.ip);
           if (config.public) return;
           return reply.redirect('/sign-in', 303);

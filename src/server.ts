@@ -8,6 +8,7 @@ import { buildApp } from './app';
 import { installationMode } from './modules/schools/service';
 import { demoSignInText, seedDemo } from './modules/schools/demo';
 import { startAgreementScheduler } from './modules/agreements/scheduler';
+import { startMonitoringScheduler } from './modules/monitoring/scheduler';
 
 /**
  * Starts Harbour: the database (embedded unless DATABASE_URL), migrations, demo data on a
@@ -34,6 +35,7 @@ export async function startServer(config: Config) {
   });
   await app.listen({ port: config.port, host: config.host });
   const stopAgreementJobs = startAgreementScheduler({ db, mailer, baseUrl: config.baseUrl, log });
+  const stopMonitoringJobs = startMonitoringScheduler({ db, mailer, baseUrl: config.baseUrl, log });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   console.log(`Harbour is ready at http://localhost:${port} (${db.kind} database${mode ? `, ${mode} data` : ', no school yet: run harbour setup'}) in ${Math.round(performance.now() - t0)} ms`);
@@ -43,6 +45,7 @@ export async function startServer(config: Config) {
     if (stopping) return;
     stopping = true;
     await stopAgreementJobs();
+    await stopMonitoringJobs();
     await app.close();
     await opened.close();
   };

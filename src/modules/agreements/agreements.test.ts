@@ -11,6 +11,7 @@ import {
   accessRegister, agreementForAudience, compliance, currentAgreements, ensureAgreements, nameMatches, recordAccessDecision, recordSignature,
   sendParentLink, textSha256,
 } from './service';
+import { emailVisitorCopy, pdfSafe } from './copies';
 
 let t: TestApp;
 let school: TestSchool;
@@ -142,6 +143,83 @@ describe('staff and governors sign in Harbour', () => {
     assert.equal((await c.get(`/agreements/signatures/${sig.id}`)).statusCode, 404);
     const ks2 = (await agreementForAudience(t.db, s.id, 'ks2'))!;
     assert.equal((await c.get(`/agreements/sign/${ks2.id}`)).statusCode, 404);
+  });
+});
+
+describe('signed copies', () => {
+  test('the signer downloads their signed copy as a PDF naming the version and the fingerprint; another member of staff cannot, and the download is audited', async () => {
+    const s = await makeSchool(t.db);
+    const a = (await agreementForAudience(t.db, s.id, 'staff_governors'))!;
+    const sig = await recordSignature(t.db, s.id, { agreementId: a.id, signerId: s.personas.teacher.personId, subjectId: s.personas.teacher.personId, signedName: 'Teacher Tester', method: 'in_harbour' }, systemActor);
+    const me = await signedIn(t.app, s.personas.teacher);
+    const page = await me.get(`/agreements/signatures/${sig.id}`);
+    assert.match(page.body, new RegExp(`href="/agreements/signatures/${sig.id}/pdf"`));
+    const res = await me.get(`/agreements/signatures/${sig.id}/pdf`);
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'application/pdf');
+    assert.match(String(res.headers['content-disposition']), /^attachment; filename="signed-agreement-\d{4}-\d{2}-\d{2}\.pdf"$/);
+    const bytes = res.rawPayload.toString('latin1');
+    assert.ok(bytes.startsWith('%PDF-'), 'a PDF file');
+    assert.ok(bytes.includes(`text SHA-256 ${a.body_sha256}`), 'the fingerprint of the text signed is in the document');
+    assert.ok(bytes.includes('%%EOF'), 'a complete file');
+    const [entry] = await q(`select actor_user_id from audit_events where school_id = $1 and action = 'agreement_signature.downloaded' and record_id = $2`, [s.id, sig.id]);
+    assert.ok(entry, 'the download is audited');
+    const other = await signedIn(t.app, s.personas.office);
+    assert.equal((await other.get(`/agreements/signatures/${sig.id}/pdf`)).statusCode, 404);
+    const lead = await signedIn(t.app, s.personas.headteacher);
+    assert.equal((await lead.get(`/agreements/signatures/${sig.id}/pdf`)).statusCode, 200, 'those who manage agreements may have the copy');
+  });
+
+  test('a copy is made from the version signed, not the current one', async () => {
+    const s = await makeSchool(t.db);
+    const a = (await agreementForAudience(t.db, s.id, 'staff_governors'))!;
+    const sig = await recordSignature(t.db, s.id, { agreementId: a.id, signerId: s.personas.teacher.personId, subjectId: s.personas.teacher.personId, signedName: 'Teacher Tester', method: 'in_harbour' }, systemActor);
+    const lead = await signedIn(t.app, s.personas.headteacher);
+    await lead.post(`/agreements/manage/${a.id}/publish`, { title: a.title, body: `${a.body}\n\nA new paragraph about personal AI tools.`, change: 'meaning' }, { from: `/agreements/manage/${a.id}` });
+    const copy = await (await signedIn(t.app, s.personas.teacher)).get(`/agreements/signatures/${sig.id}`);
+    assert.match(copy.body, new RegExp(a.body_sha256));
+    assert.ok(!copy.body.includes('personal AI tools'), 'the later text is not in the copy');
+  });
+
+  test('text the PDF font lacks keeps its letters where it can, and nothing is dropped silently', () => {
+    assert.equal(pdfSafe('Zoë Ångström – “quoted” €5'), 'Zoë Ångström – “quoted” €5');
+    assert.equal(pdfSafe('Łukasz Wałęsa'), 'Lukasz Walesa');
+    assert.equal(pdfSafe('Ahmed 😀 أحمد'), 'Ahmed ? ????');
+  });
+
+  test("a visitor's copy that could not be emailed is shown to reception and sent again; the signature never depends on it", async () => {
+    const s = await makeSchool(t.db);
+    const office = await signedIn(t.app, s.personas.office);
+    await office.post('/agreements/kiosks', { name: 'Reception tablet' }, { from: '/agreements/kiosks' });
+    const email = uniqueEmail('visitor');
+    const ok = await office.post('/kiosk', { given_name: 'Ines', family_name: 'Carveth', organisation: 'Supply Co', visiting: 'The office', visit_on: '2026-03-02', email, agree: 'yes' }, { from: '/kiosk' });
+    assert.equal(ok.statusCode, 200);
+    const [sig] = await q(`select id, copy_email_status, text_sha256 from agreement_signatures where school_id = $1 and method = 'kiosk'`, [s.id]);
+    assert.equal(sig.copy_email_status, 'sent');
+    // The mail server goes down for a second try.
+    const failing = { send: async () => { throw new Error('SMTP down'); } };
+    assert.equal(await emailVisitorCopy(t.db, failing, s.id, sig.id, systemActor, null), 'failed');
+    assert.equal((await q('select copy_email_status from agreement_signatures where id = $1', [sig.id]))[0].copy_email_status, 'failed');
+    assert.equal((await q(`select count(*)::int as n from agreement_signatures where school_id = $1`, [s.id]))[0].n, 1, 'the signature stands');
+    assert.ok((await q(`select 1 from audit_events where school_id = $1 and action = 'agreement_copy.email_failed' and record_id = $2`, [s.id, sig.id])).length);
+
+    const reception = await signedIn(t.app, s.personas.office);
+    const page = await reception.get('/agreements/kiosks');
+    assert.match(page.body, /copies that could not be sent/);
+    assert.match(page.body, /Ines Carveth/);
+    assert.equal((await reception.get(`/agreements/signatures/${sig.id}`)).statusCode, 200, 'reception may print the copy instead');
+    const before = readOutbox(t.outboxDir).filter((m) => m.to === email).length;
+    const again = await reception.post(`/agreements/kiosks/copies/${sig.id}/send`, {}, { from: '/agreements/kiosks' });
+    assert.equal(again.statusCode, 303);
+    const sent = readOutbox(t.outboxDir).filter((m) => m.to === email);
+    assert.equal(sent.length, before + 1);
+    assert.ok(sent.at(-1)!.text.includes(sig.text_sha256));
+    assert.equal((await q('select copy_email_status from agreement_signatures where id = $1', [sig.id]))[0].copy_email_status, 'sent');
+    assert.ok(!(await reception.get('/agreements/kiosks')).body.includes('Ines Carveth'), 'no longer listed');
+    // A signature that is not a visitor's has no copy to send from here.
+    const staffSig = await recordSignature(t.db, s.id, { agreementId: (await agreementForAudience(t.db, s.id, 'staff_governors'))!.id, signerId: s.personas.teacher.personId, subjectId: s.personas.teacher.personId, signedName: 'x', method: 'in_harbour' }, systemActor);
+    assert.equal((await reception.post(`/agreements/kiosks/copies/${staffSig.id}/send`, {}, { from: '/agreements/kiosks' })).statusCode, 404);
+    assert.equal((await reception.get(`/agreements/signatures/${staffSig.id}`)).statusCode, 404, "reception may not open a member of staff's copy");
   });
 });
 
@@ -387,6 +465,34 @@ describe('compliance and the technology access register', () => {
     assert.equal((await head.post(`/technology-access/decisions/${id}/lift`, {}, { from: `/technology-access/people/${p}` })).statusCode, 303);
     row = (await accessRegister(t.db, s.id)).find((r) => r.id === p)!;
     assert.equal(row.access_status, 'allowed');
+  });
+
+  test("an incident's withdrawal shows in the register while it lasts, and its end by itself reaches the IT provider through changed_since", async () => {
+    const s = await makeSchool(t.db);
+    const pupil = await addPerson(t.db, s.id, { kind: 'pupil', given_name: 'Hedra', family_name: 'Pascoe', year_group: '5', class_name: '5A' });
+    const london = (d: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(d);
+    const yesterday = london(new Date(Date.now() - 86_400_000));
+    const incidentId = randomUUID();
+    // As the incidents capability records it (recordIncidentAction calls this exported function).
+    await recordAccessDecision(t.db, s.id, { personId: pupil, status: 'withdrawn', reasonKind: 'incident_sanction', reasonDetail: 'Incident INC-1', startsOn: '2026-01-05', endsOn: '2099-12-31', sourceType: 'incident', sourceId: incidentId }, systemActor, null);
+    let row = (await accessRegister(t.db, s.id, { notAllowedOnly: true })).find((r) => r.id === pupil)!;
+    assert.deepEqual([row.access_status, row.reason_kind, row.ends_on && london(new Date(row.ends_on))], ['withdrawn', 'incident_sanction', '2099-12-31']);
+    // Time passes: nothing about the pupil, the decision or the agreements has changed for weeks.
+    await t.db.query(`update technology_access_decisions set decided_at = now() - interval '20 days' where school_id = $1 and person_id = $2`, [s.id, pupil]);
+    await t.db.query(`update people set created_at = now() - interval '20 days', updated_at = now() - interval '20 days' where school_id = $1 and id = $2`, [s.id, pupil]);
+    await t.db.query(`update agreement_versions set published_at = now() - interval '20 days' where school_id = $1`, [s.id]);
+    const key = await createApiKey(t.db, s.id, 'IT provider sync', ['technology-access:read'], systemActor, null);
+    const get = async (since: string) => (await t.app.inject({ method: 'GET', url: `/api/v1/technology-access?changed_since=${encodeURIComponent(since)}`, headers: { authorization: `Bearer ${key.key}` } })).json();
+    const lastWeek = new Date(Date.now() - 7 * 86_400_000).toISOString();
+    assert.ok(!(await get(lastWeek)).people.some((p: any) => p.person_id === pupil), 'a withdrawal still running is no change');
+    // The withdrawal's last day was yesterday.
+    await t.db.query(`update technology_access_decisions set ends_on = $2 where school_id = $1 and person_id = $3`, [s.id, yesterday, pupil]);
+    row = (await accessRegister(t.db, s.id)).find((r) => r.id === pupil)!;
+    assert.equal(row.access_status, 'not_yet', 'the withdrawal has ended by itself; the pupil still needs a current agreement');
+    const sinceLastWeek = await get(lastWeek);
+    assert.deepEqual(sinceLastWeek.people.filter((p: any) => p.person_id === pupil).map((p: any) => [p.status, p.reason_kind, p.until]), [['not_yet', null, null]]);
+    const sinceNow = await get(new Date(Date.now() + 1000).toISOString());
+    assert.ok(!sinceNow.people.some((p: any) => p.person_id === pupil), 'nothing has changed since');
   });
 
   test('the API gives the register to a key with its scope, and with changed_since only the people whose standing changed', async () => {

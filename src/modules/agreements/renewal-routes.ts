@@ -7,7 +7,8 @@ import { errorMap, parseForm, requiredText } from '../../platform/http/forms';
 import type { PageData } from '../../platform/http/types';
 import { NotFoundError, recordId } from '../../platform/http/errors';
 import { audit } from '../../platform/audit/audit';
-import { audiences } from './audiences';
+import { audiences, signingMethods } from './audiences';
+import { signaturesOf } from './copies';
 import { AgreementFieldError } from './service';
 import {
   chaseOne, failedChasers, londonDate, paperOptions, pupilsWithoutParentEmail, recordPaperSignature, renewalSettings, renewalsStarted,
@@ -99,6 +100,7 @@ export default async function renewalRoutes(app: FastifyInstance, deps: AppDeps)
         { value: opts.person.id, text: `${name} (for themselves)` },
         ...opts.guardians.map((g) => ({ value: g.id, text: `${g.given_name} ${g.family_name} (parent or carer, for ${name})` })),
       ],
+      signatures: await signaturesOf(db, req.ctx.school!.id, opts.person.id), signingMethods,
       values: { signed_on: londonDate(new Date()) }, ...extra,
     }, status);
   };

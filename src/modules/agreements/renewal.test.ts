@@ -10,8 +10,8 @@ import { addPerson, linkGuardian } from '../schools/service';
 import { schoolScope } from '../../platform/db/scope';
 import { systemActor } from '../../platform/audit/audit';
 import { createMailer, type Mailer } from '../../platform/mail/mailer';
-import { agreementForAudience, compliance, recordSignature } from './service';
-import { failedChasers, nextRenewalOn, runDueAgreementJobs, saveRenewalSettings } from './renewal';
+import { agreementForAudience, compliance, publishVersion, recordSignature } from './service';
+import { emailStaffToResign, failedChasers, nextRenewalOn, runDueAgreementJobs, saveRenewalSettings } from './renewal';
 import { startAgreementScheduler } from './scheduler';
 import { connectionUrl } from '../../platform/db/scratch-database';
 
@@ -284,6 +284,29 @@ describe('publishing a version', () => {
     }
     const [{ n }] = await q(`select count(*)::int as n from agreement_chasers where school_id = $1 and reason = 'resign' and email_status = 'sent'`, [s.id]);
     assert.equal(n, 7);
+  });
+});
+
+describe('a request to sign a new version that could not be emailed', () => {
+  test('is recorded and shown with the reminders that failed, the version stays published, and sending it again sends the same request', async () => {
+    const s = await makeSchool(t.db);
+    const agreement = (await agreementForAudience(t.db, s.id, 'staff_governors'))!;
+    const lead = await signedIn(s.personas.headteacher);
+    // The version is published (and committed) first; here the emails are then tried while the mail server is down.
+    await t.db.transaction((tx) => publishVersion(tx, s.id, agreement.id, { title: agreement.title, body: `${agreement.body}\n\n- New rule.`, changesMeaning: true }, systemActor, null));
+    const r = await emailStaffToResign(t.db, failing, baseUrl, s.id, agreement.id);
+    assert.equal(r.sent, 0);
+    assert.equal(r.failed, 7);
+    assert.equal((await agreementForAudience(t.db, s.id, 'staff_governors'))!.number, 2, 'the version stands');
+    const failed = await failedChasers(t.db, s.id);
+    assert.ok(failed.some((f) => f.person_id === s.personas.teacher.personId && f.reason === 'resign'));
+    const page = await lead.get('/agreements/renewal');
+    assert.match(page.body, new RegExp(`/agreements/renewal/people/${s.personas.teacher.personId}/send`));
+    const again = await lead.post(`/agreements/renewal/people/${s.personas.teacher.personId}/send`, {}, { from: '/agreements/renewal' });
+    assert.equal(again.statusCode, 303);
+    const msg = readOutbox(t.outboxDir).filter((m) => m.to === s.personas.teacher.email).pop()!;
+    assert.match(msg.subject, /new version/, 'the same request, not a general reminder');
+    assert.ok(!(await failedChasers(t.db, s.id)).some((f) => f.person_id === s.personas.teacher.personId));
   });
 });
 

@@ -241,13 +241,17 @@ export async function chaseOne(db: Database, mailer: Mailer, baseUrl: string, sc
   }
   if (audienceOf(person) !== 'staff_governors') return null;
   const [a] = await scope.sql<{ id: string }>(`select id from agreements where school_id = :school and audience = 'staff_governors'`);
+  // The message that failed is the one sent again: a request to sign a new version stays one.
+  const [last] = await scope.sql<{ reason: 'chaser' | 'resign' }>(
+    `select reason from agreement_chasers where school_id = :school and person_id = $1 order by sent_at desc limit 1`, [personId]);
+  const reason = last?.reason ?? 'chaser';
   let status: 'sent' | 'failed' = 'sent';
   try {
-    await mailer.send({ to: person.email, ...staffMessage(await schoolName(db, schoolId), baseUrl, a.id, 'chaser') });
+    await mailer.send({ to: person.email, ...staffMessage(await schoolName(db, schoolId), baseUrl, a.id, reason) });
   } catch {
     status = 'failed';
   }
-  await recordChaser(db, schoolId, { personId, agreementId: a.id, reason: 'chaser', status, now });
+  await recordChaser(db, schoolId, { personId, agreementId: a.id, reason, status, now });
   return status;
 }
 

@@ -10,7 +10,7 @@ import { schoolScope } from '../../platform/db/scope';
 import { sha256 } from '../../platform/auth/tokens';
 import { toCsv } from '../../platform/csv/write';
 import { roles as roleLabels } from '../../platform/permissions/roles';
-import { accessStatuses, audienceNames, audienceOf, audiences, isAudience, reasonKinds, signingMethods, type Audience } from './audiences';
+import { accessStatuses, audienceNames, audienceOf, audiences, isAudience, reasonKinds, type Audience } from './audiences';
 import {
   AgreementFieldError, accessCounts, accessRegister, agreementById, agreementForAudience, completeParentLink, complianceAll, currentAgreements,
   ensureAgreements, findParentLink, liftAccessDecision, nameMatches, outstanding, parentLinkPage, percent, publishVersion, recordAccessDecision,
@@ -18,6 +18,7 @@ import {
 } from './service';
 import { emailStaffToResign } from './renewal';
 import renewalRoutes from './renewal-routes';
+import { copyFacts, emailVisitorCopy, failedVisitorCopies, signedCopy, signedCopyPdf } from './copies';
 
 const v = 'agreements/views';
 
@@ -136,18 +137,27 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
   });
 
   // A signed copy, to print or save as PDF: for the signer, and for those who manage agreements.
-  app.get('/agreements/signatures/:signatureId', { config: { action: 'agreements:sign' } }, async (req, reply) => {
+  const loadCopy = async (req: FastifyRequest) => {
     const id = recordId((req.params as any).signatureId);
-    const [s] = await req.ctx.scope().sql(
-      `select s.*, v.number, v.body, v.published_at, a.title, a.audience, sp.given_name as subject_given, sp.family_name as subject_family
-         from agreement_signatures s join agreement_versions v on v.id = s.version_id join agreements a on a.id = s.agreement_id
-         join people sp on sp.id = s.subject_id
-        where s.school_id = :school and s.id = $1`, [id]);
+    const s = await signedCopy(db, req.ctx.school!.id, id);
     if (!s) throw new NotFoundError();
     const own = s.signer_id === req.ctx.personId || s.subject_id === req.ctx.personId;
-    if (!own && !req.ctx.can('agreements:manage')) throw new NotFoundError();
-    await audit(db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'agreement_signature.viewed', recordType: 'agreement_signature', recordId: id, ip: req.ip });
-    return show(reply, `${v}/signed-copy.njk`, { title: `Signed copy: ${s.title}`, s, blocks: textBlocks(s.body), methodName: signingMethods[s.method as keyof typeof signingMethods] });
+    // Reception may print a visitor's copy (when the emailed one could not be sent).
+    if (!own && !req.ctx.can('agreements:manage') && !(s.method === 'kiosk' && req.ctx.can('agreements:kiosk'))) throw new NotFoundError();
+    return s;
+  };
+  app.get('/agreements/signatures/:signatureId', { config: { action: 'agreements:sign' } }, async (req, reply) => {
+    const s = await loadCopy(req);
+    await audit(db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'agreement_signature.viewed', recordType: 'agreement_signature', recordId: s.id, ip: req.ip });
+    return show(reply, `${v}/signed-copy.njk`, { title: `Signed copy: ${s.title}`, s, facts: copyFacts(s), blocks: textBlocks(s.body) });
+  });
+  app.get('/agreements/signatures/:signatureId/pdf', { config: { action: 'agreements:sign' } }, async (req, reply) => {
+    const s = await loadCopy(req);
+    const pdf = await signedCopyPdf(s);
+    await audit(db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'agreement_signature.downloaded', recordType: 'agreement_signature', recordId: s.id, ip: req.ip });
+    // No name in the file name: it shows in download lists and file shares.
+    return reply.type('application/pdf').header('cache-control', 'no-store')
+      .header('content-disposition', `attachment; filename="signed-agreement-${new Date(s.signed_at).toISOString().slice(0, 10)}.pdf"`).send(pdf);
   });
 
   // ---- Publishing versions. ----------------------------------------------------------------
@@ -174,8 +184,13 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
       if (!done) throw new NotFoundError();
       // After the commit: the version stands whatever becomes of the emails (a failure is recorded and shown).
       const emailed = form.data.change === 'meaning' ? await emailStaffToResign(db, mailer, config.baseUrl, req.ctx.school!.id, agreementId) : null;
+      // Each audience is asked its own way: staff and governors by email now; the others' next step is named.
+      const audience = (await agreementById(db, req.ctx.school!.id, agreementId))!.audience;
+      const nextStep = audience === 'parents' ? " Send parents and carers their new links from Parents' links (reminders, where set, also go by themselves)."
+        : audience === 'visitors' ? ' Visitors sign it at the reception kiosk on their next visit.'
+          : audience === 'staff_governors' ? '' : ' Go through it with each class in a class session.';
       req.session.flash = form.data.change === 'meaning'
-        ? `Version ${done.number} is published. Everyone in this audience is now due to sign it.${emailed && (emailed.sent || emailed.failed) ? ` ${emailed.sent} asked by email to sign it${emailed.failed ? `; ${emailed.failed} could not be emailed (see Yearly renewal and reminders)` : ''}.` : ''}`
+        ? `Version ${done.number} is published. Everyone in this audience is now due to sign it.${emailed && (emailed.sent || emailed.failed) ? ` ${emailed.sent} asked by email to sign it${emailed.failed ? `; ${emailed.failed} could not be emailed (see Yearly renewal and reminders)` : ''}.` : ''}${nextStep}`
         : `Version ${done.number} is published as a correction: signatures of earlier versions stay current.`;
     } catch (e) {
       if (e instanceof AgreementFieldError) return managePage(req, reply, { errors: [{ field: e.field, text: e.message }], values: form.data }, 400);
@@ -306,8 +321,9 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
       for (const [k, c] of Object.entries(choices)) values[`child-${k}`] = c;
       return linkPage(reply, found.link, { token, errors: result.errors, values }, 400);
     }
-    const done = (result as any).done as { signed: number; explain: number };
-    return show(reply, `${v}/parent-done.njk`, { title: 'Thank you', ...done });
+    const done = (result as any).done as { signed: number; explain: number; copy: { title: string; number: number; sha256: string; body: string; signedName: string; children: string[]; signedAt: Date } | null };
+    // What was signed, on the page, so the parent can print it or save it as PDF (the link is now used up).
+    return show(reply, `${v}/parent-done.njk`, { title: 'Thank you', ...done, blocks: done.copy ? textBlocks(done.copy.body) : [] });
   });
 
   // ---- Compliance. --------------------------------------------------------------------------
@@ -336,13 +352,21 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
     const kiosks = await req.ctx.scope().sql(
       `select k.id, k.name, k.started_at, u.display_name as started_by_name from agreement_kiosks k left join users u on u.id = k.started_by
         where k.school_id = :school and k.ended_at is null order by k.started_at desc`);
-    return show(reply, `${v}/kiosks.njk`, { title: 'Visitors kiosk', kiosks });
+    return show(reply, `${v}/kiosks.njk`, { title: 'Visitors kiosk', kiosks, failedCopies: await failedVisitorCopies(db, req.ctx.school!.id) });
+  });
+  // Send again a visitor's copy that could not be sent.
+  app.post('/agreements/kiosks/copies/:signatureId/send', { config: { action: 'agreements:kiosk' } }, async (req, reply) => {
+    const id = recordId((req.params as any).signatureId);
+    const status = await emailVisitorCopy(db, mailer, req.ctx.school!.id, id, req.ctx.actor, req.ip);
+    if (!status) throw new NotFoundError();
+    req.session.flash = status === 'sent' ? 'The copy was sent.' : 'The copy could not be sent again. The signature is saved; try later, or print the copy for the visitor.';
+    return reply.redirect('/agreements/kiosks', 303);
   });
   app.post('/agreements/kiosks', { config: { action: 'agreements:kiosk' } }, async (req, reply) => {
     const form = parseForm(z.object({ name: requiredText('a name for this tablet', 100) }), req.body);
     if (!form.ok) {
       const kiosks = await req.ctx.scope().sql(`select k.id, k.name, k.started_at from agreement_kiosks k where k.school_id = :school and k.ended_at is null order by k.started_at desc`);
-      return show(reply, `${v}/kiosks.njk`, { title: 'Visitors kiosk', kiosks, errors: form.errors, values: form.values }, 400);
+      return show(reply, `${v}/kiosks.njk`, { title: 'Visitors kiosk', kiosks, failedCopies: await failedVisitorCopies(db, req.ctx.school!.id), errors: form.errors, values: form.values }, 400);
     }
     const token = randomBytes(32).toString('base64url');
     await db.transaction(async (tx) => {
@@ -400,21 +424,11 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
         agreementId: agreement.id, signerId: visitor.id, subjectId: visitor.id, signedName: `${d.given_name} ${d.family_name}`, method: 'kiosk',
         visiting: d.visiting, visitOn: d.visit_on, userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip,
       }, actor);
-      const [school] = await scope.sql<{ name: string }>('select name from schools where id = :school');
-      return { sigId: sig.id, agreement, schoolName: school.name };
+      return { sigId: sig.id! };
     });
-    let copy: 'none' | 'sent' | 'failed' = 'none';
-    if (d.email) {
-      try {
-        await mailer.send({
-          to: d.email, subject: `Your copy of ${signed.schoolName}'s agreement for visitors`,
-          text: `You signed this agreement at ${signed.schoolName} on ${d.visit_on} (version ${signed.agreement.number}, SHA-256 ${signed.agreement.body_sha256}).\n\n${signed.agreement.title}\n\n${signed.agreement.body}\n`,
-        });
-        copy = 'sent';
-      } catch {
-        copy = 'failed';
-      }
-    }
+    // After the commit: the signature stands whatever becomes of the email. A copy that could not
+    // be sent is shown to reception on the kiosks page, to send again.
+    const copy = d.email ? await emailVisitorCopy(db, mailer, kiosk.school_id, signed.sigId, actor, req.ip) ?? 'none' : 'none';
     return show(reply, `${v}/kiosk-done.njk`, { title: 'Thank you for signing', copy, kioskMode: true });
   });
 

@@ -439,6 +439,7 @@ export async function completeParentLink(db: Database, token: string, input: { s
     const actor: Actor = { userId: null, label: 'parent or carer by personal link' };
     let signed = 0;
     let explain = 0;
+    const signedFor: string[] = [];
     for (const c of children) {
       if (input.choices[c.id] === 'sign') {
         await recordSignature(tx, link.school_id, {
@@ -446,6 +447,7 @@ export async function completeParentLink(db: Database, token: string, input: { s
           linkId: link.id, userAgent: device.userAgent, ip: device.ip,
         }, actor);
         signed++;
+        signedFor.push(`${c.preferred_name ?? c.given_name} ${c.family_name}`);
       } else {
         await scope.sql(
           `insert into agreement_explain_requests (school_id, agreement_id, version_id, parent_id, child_id, link_id)
@@ -457,7 +459,8 @@ export async function completeParentLink(db: Database, token: string, input: { s
     }
     await scope.update('agreement_links', { id: link.id }, { used_at: new Date() });
     await audit(tx, { schoolId: link.school_id, actor, action: 'agreement_link.used', recordType: 'agreement_link', recordId: link.id, ip: device.ip, detail: { signed, explain } });
-    return { done: { signed, explain } };
+    const copy = signed ? { title: agreement.title, number: agreement.number, sha256: agreement.body_sha256, body: agreement.body, signedName: input.signedName.trim(), children: signedFor, signedAt: new Date() } : null;
+    return { done: { signed, explain, copy } };
   });
 }
 

@@ -19,7 +19,7 @@ export const capabilities: Capability[] = [
   { title: 'Report a concern', description: 'Record an online safety incident in a minute, and follow it through.', href: '/incidents/new', forRoles: staffRoles, available: true },
   { title: 'Acceptable use agreements', description: 'Who has signed, who is due, and who may use school technology.', href: '/agreements', forRoles: [...leads, 'it_provider', 'office_staff', 'administrator'], available: true },
   { title: 'Filtering and monitoring', description: "Alerts from the filter's logs and the records the DfE standards ask for.", href: '/monitoring', forRoles: [...leads, 'it_provider'], available: true },
-  { title: 'Reports for governors', description: 'Anonymised figures on online safety, by term.', forRoles: [...governors, 'headteacher', 'designated_safeguarding_lead', 'online_safety_lead'], available: false },
+  { title: 'Reports for governors', description: 'Anonymised figures on online safety incidents, with the trend against the previous period.', href: '/incidents/figures', forRoles: [...governors, 'headteacher', 'designated_safeguarding_lead', 'online_safety_lead'], available: true },
   { title: 'Policy and reviews', description: "The school's online safety policy and its review cycle.", forRoles: [...leads, ...governors], available: false },
   { title: 'Training', description: 'Who has had which online safety training, and when it is due.', forRoles: [...leads, 'administrator'], available: false },
   { title: 'People', description: 'Staff, governors, pupils, parents and carers, and their roles.', href: '/people', forRoles: staffRoles, available: true },

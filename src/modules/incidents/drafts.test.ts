@@ -47,3 +47,23 @@ test('finding a person saves the draft too, and it can be deleted to start again
   assert.equal(gone.statusCode, 303);
   assert.doesNotMatch((await c.get('/incidents/new')).body, /Continue your draft/);
 });
+
+test('a report sent after the session timed out is kept as a draft for its author, and the sign-in page says so', async () => {
+  const c = await signedIn(t.app, school.personas.office);
+  const csrf = await c.csrf('/incidents/new');
+  await t.db.query(`update sessions set data = jsonb_set(data, '{lastSeenAt}', to_jsonb($2::bigint)) where data->>'userId' = $1`, [school.personas.office.userId, Date.now() - 60 * 60_000]);
+  const summary = 'Written slowly over the lunch hour: a parent forwarded screenshots of a group chat';
+  const res = await c.post('/incidents/new', {
+    summary, occurred_date: new Date().toISOString().slice(0, 10), came_to_light: 'parent_told', concern_about: 'none', category: await categoryId('cyberbullying'),
+    intent: 'submit', people: `${school.pupilId}:affected`,
+  }, { csrf });
+  assert.equal(res.statusCode, 303);
+  assert.equal(res.headers.location, '/sign-in');
+  assert.equal((await t.db.query('select count(*)::int as n from incidents where school_id = $1 and summary = $2', [school.id, summary])).rows[0].n, 0, 'not sent by a timed-out session');
+  const signIn = await c.get('/sign-in');
+  assert.match(signIn.body, /What you had typed in your report is saved/);
+  const again = await signedIn(t.app, school.personas.office);
+  const resumed = await again.get('/incidents/new?draft=continue');
+  assert.ok(resumed.body.includes(`${summary}</textarea>`));
+  assert.match(resumed.body, new RegExp(`name="people" value="${school.pupilId}:affected"`));
+});

@@ -192,6 +192,8 @@ test("a pupil sanctioned before is flagged as a continued infringement, and thei
   const [latest] = (await t.db.query(`select id from incidents where school_id = $1 order by reported_at desc limit 1`, [school.id])).rows;
   const page = await dsl.get(`/incidents/${latest.id}`);
   assert.match(page.body, /Continued infringement/);
+  const [row] = (await t.db.query(`select label from sanction_incident_types where school_id = $1 and subject = 'learner' and continued_infringement order by position limit 1`, [school.id])).rows;
+  assert.ok(page.body.includes(`The sanctions matrix has a row for this: &ldquo;${row.label}&rdquo;`), 'the flag points to the matrix row for continued infringements');
   const chronology = await dsl.get(`/incidents/people/${school.pupilId}`);
   assert.equal(chronology.statusCode, 200);
   assert.match(chronology.body, /Inform parents or carers/);
@@ -235,4 +237,21 @@ test('the API reports an incident with a write key and lists bare facts with a r
   assert.ok(!list.body.includes(pupilName) && !list.body.includes('unkind'), 'no names or details');
   const doc = await t.app.inject({ method: 'GET', url: '/api/openapi.json' });
   assert.ok(doc.json().paths['/incidents'].post && doc.json().paths['/incidents'].get);
+});
+
+test("the safeguarding lead finds a pupil's chronology by name, with the name never in a URL; a teacher cannot", async () => {
+  const dsl = await signedIn(t.app, school.personas.dsl);
+  const page = await dsl.get('/incidents/people');
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /<form method="post" action="\/incidents\/people"/);
+  const short = await dsl.post('/incidents/people', { name: 'P' }, { from: '/incidents/people' });
+  assert.equal(short.statusCode, 400);
+  assert.match(short.body, /href="#name"[^>]*>Enter at least two letters of the name/);
+  const found = await dsl.post('/incidents/people', { name: pupilName.split(' ')[1] }, { from: '/incidents/people' });
+  assert.equal(found.statusCode, 200);
+  assert.ok(found.body.includes(`href="/incidents/people/${school.pupilId}">${pupilName}</a>`));
+  const parentName = (await t.db.query(`select family_name from people where id = $1`, [school.parentId])).rows[0].family_name;
+  assert.ok(!(await dsl.post('/incidents/people', { name: parentName }, { from: '/incidents/people' })).body.includes(`/incidents/people/${school.parentId}`), 'parents have no chronology');
+  const teacher = await signedIn(t.app, school.personas.teacher);
+  assert.equal((await teacher.get('/incidents/people')).statusCode, 403);
 });

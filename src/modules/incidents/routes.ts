@@ -17,6 +17,8 @@ import {
   agencies, cameToLight, changesNeeded, concernAbout, incidentStatuses, informedHow, involvementRoles, items, riskAreas, severities,
 } from './vocabulary';
 import { registerIncidentApi } from './api';
+import { listIncidents, parseLogFilter } from './log';
+import { registerIncidentCategories } from './categories';
 import { registerIncidentGovernance } from './governance';
 import { discardDraft, loadDraft, saveDraft } from './drafts';
 import { acceptedEvidence, addEvidence, downloadEvidence, evidenceOf, evidenceRefused, maxEvidenceBytes } from './evidence';
@@ -106,6 +108,24 @@ const closeSchema = z.object({
 
 interface UploadedFile { filename: string; data: Buffer; truncated: boolean }
 
+/** A web address as typed from an address bar: a host name with at least one dot, optionally a scheme, port and path. */
+const webAddress = /^(https?:\/\/)?[a-z0-9-]+(\.[a-z0-9-]+)+(:\d{1,5})?([/?#]\S*)?$/i;
+
+/**
+ * A staff member's inappropriate website report (the policies' "inappropriate website content
+ * report form") needs the address and what was on it; any address must look like one. The
+ * address is kept as text and never shown as a link. (Addresses from a filter's log, raised by
+ * monitoring, come in as they were logged.)
+ */
+function websiteReportErrors(f: { category: string; website_url?: string | null; website_seen?: string | null }, categories: { id: string; code: string }[]): FieldError[] {
+  const errors: FieldError[] = [];
+  const isWebsiteReport = categories.find((c) => c.id === f.category)?.code === 'inappropriate_website';
+  if (f.website_url && !webAddress.test(f.website_url)) errors.push({ field: 'website_url', text: 'Enter the website address as it was in the address bar, like www.example.com/page' });
+  else if (isWebsiteReport && !f.website_url) errors.push({ field: 'website_url', text: 'Enter the website address, as it was in the address bar' });
+  if (isWebsiteReport && !f.website_seen) errors.push({ field: 'website_seen', text: 'Say what was on the website, without going back to look' });
+  return errors;
+}
+
 /** What a form posted, without its CSRF token, to show again. */
 function formValues(body: unknown): Record<string, unknown> {
   const { _csrf, ...rest } = (body ?? {}) as Record<string, unknown>;
@@ -188,7 +208,16 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     return reply.redirect('/incidents/new', 303);
   });
 
-  app.post('/incidents/new', { config: { action: 'incidents:report' } }, async (req, reply) => {
+  /** A report sent after the session timed out is kept as its author's draft, never lost. */
+  const keepReportOnTimeout = async (req: FastifyRequest, ctx: FastifyRequest['ctx']) => {
+    if (!ctx.user || !ctx.school || !ctx.can('incidents:report')) return;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const { _csrf, people: _p, add_person, remove_person, intent, ...values } = body;
+    await saveDraft(db, ctx.school.id, ctx.user.id, { values, people: selectedPeople(body) }, { actor: ctx.actor, ip: req.ip });
+    return 'What you had typed in your report is saved: sign in and choose "Continue your draft".';
+  };
+
+  app.post('/incidents/new', { config: { action: 'incidents:report', keepOnTimeout: keepReportOnTimeout } }, async (req, reply) => {
     // Every submit that does not send the report (finding people, a rejected form) keeps a draft.
     const reportPage = async (req: FastifyRequest, reply: FastifyReply, data: Parameters<typeof reportPageOf>[2], status = 200) => {
       if (req.ctx.user) await saveDraft(db, req.ctx.school!.id, req.ctx.user.id, { values: data.values, people: data.people }, who(req));
@@ -223,6 +252,8 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     const form = parseForm(reportSchema, body);
     if (!form.ok) return reportPage(req, reply, { values, people, errors: form.errors }, 400);
     const f = form.data;
+    const websiteErrors = websiteReportErrors(f, await categoriesOf(db, req.ctx.school!.id));
+    if (websiteErrors.length) return reportPage(req, reply, { values, people, errors: websiteErrors }, 400);
     let created: { id: string; reference: string; suspectedIllegalMaterial: boolean };
     try {
       created = await db.transaction(async (tx) => {
@@ -247,34 +278,30 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
 
   // ---- The log ----
 
-  app.get('/incidents', { config: { action: 'incidents:list' } }, async (req, reply) => {
-    const q = (req.query ?? {}) as Record<string, unknown>;
-    const status = typeof q.status === 'string' && q.status in incidentStatuses ? q.status : '';
-    const page = Math.max(1, Math.min(10_000, Number.parseInt(String(q.page ?? '1'), 10) || 1));
-    const ref = typeof q.reference === 'string' ? q.reference.trim().toUpperCase().slice(0, 20) : '';
+  // The log's filters come by GET; a search comes by POST, so the words searched for (which may
+  // name a child) never sit in a URL, the browser's history or a proxy's log.
+  const logPage = async (req: FastifyRequest, reply: FastifyReply, input: unknown, searchAllowed: boolean) => {
+    const { filter, errors } = parseLogFilter(input);
+    if (!searchAllowed) filter.q = '';
     const incidents = incidentsFor(req.ctx, db);
-    const where: string[] = ['true'];
-    const params: unknown[] = [];
-    if (status) { params.push(status); where.push(`v.status = $${params.length}`); }
-    if (ref) { params.push(`%${ref}%`); where.push(`v.reference like $${params.length}`); }
-    const pageSize = 50;
-    const rows = await incidents.sql(
-      `select v.id, v.reference, v.status, v.severity, v.reported_at, v.occurred_at, v.access, v.concern_about_staff,
-              case when v.access = 'full' then c.label end as category, case when v.access = 'full' then h.given_name || ' ' || h.family_name end as handler,
-              count(*) over () as total
-         from visible_incidents v join incident_categories c on c.id = v.category_id left join people h on h.id = v.handler_id
-        where ${where.join(' and ')} order by v.reported_at desc limit ${pageSize} offset ${(page - 1) * pageSize}`, params);
-    const total = rows[0]?.total ?? 0;
+    const { rows, total, pages } = await listIncidents(incidents, filter);
     const tasks = req.ctx.personId ? await incidents.sql(
       `select t.id, t.description, t.due_on, t.due_on < current_date as overdue, v.id as incident_id, v.reference
          from incident_tasks t join visible_incidents v on v.id = t.incident_id and v.access = 'full'
         where t.owner_id = $1 and t.done_at is null order by t.due_on`, [req.ctx.personId]) : [];
-    await audit(db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'incidents.listed', ip: req.ip, detail: { shown: rows.length, status: status || null } });
+    const categories = await categoriesOf(db, req.ctx.school!.id);
+    // Which filters were used, never the words searched for (they may name a child).
+    await audit(db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'incidents.listed', ip: req.ip,
+      detail: { shown: rows.length, status: filter.status || null, category: filter.category || null, from: filter.from || null, to: filter.to || null, searched: !!filter.q } });
     return show(reply, `${v}/list.njk`, {
-      title: 'Incidents', incidents: rows, total, page, pages: Math.max(1, Math.ceil(total / pageSize)), status, reference: ref, tasks,
-      statuses: incidentStatuses, severities, statusItems: [{ value: '', text: 'Any status' }, ...items(incidentStatuses, status)],
-    });
-  });
+      title: 'Incidents', incidents: rows, total, page: filter.page, pages, filter, tasks, errors,
+      filtered: !!(filter.status || filter.category || filter.from || filter.to || filter.q),
+      statuses: incidentStatuses, severities, statusItems: [{ value: '', text: 'Any status' }, ...items(incidentStatuses, filter.status)],
+      categoryItems: [{ value: '', text: 'Any kind' }, ...categories.map((c) => ({ value: c.id, text: c.label, selected: c.id === filter.category }))],
+    }, errors.length ? 400 : 200);
+  };
+  app.get('/incidents', { config: { action: 'incidents:list' } }, (req, reply) => logPage(req, reply, req.query, false));
+  app.post('/incidents', { config: { action: 'incidents:list' } }, (req, reply) => logPage(req, reply, req.body, true));
 
   // ---- One incident ----
 
@@ -325,10 +352,13 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
       }
       const allActions = await scope.sql(`select id, label, subject from sanction_actions where school_id = :school and not retired order by subject, position`);
       const continued = await continuedInfringements(incidents, id);
+      // The matrix's own row for continued infringements, per subject, to point a flagged person to.
+      const continuedRows = Object.fromEntries((await scope.sql<{ subject: string; label: string }>(
+        `select distinct on (subject) subject, label from sanction_incident_types where school_id = :school and continued_infringement and not retired order by subject, position`)).map((r) => [r.subject, r.label]));
       const evidence = await evidenceOf(incidents, id);
       const canTriage = req.ctx.can('incidents:triage');
       return [`${v}/show.njk`, {
-        title: `Incident ${incident.reference}`, incident, category, people: people.map((p: any) => ({ ...p, roleText: involvementRoles[p.role as keyof typeof involvementRoles], earlier: continued.get(p.person_id) ?? 0, subject: subjectOfKind(p.kind) })),
+        title: `Incident ${incident.reference}`, incident, category, people: people.map((p: any) => ({ ...p, roleText: involvementRoles[p.role as keyof typeof involvementRoles], earlier: continued.get(p.person_id) ?? 0, subject: subjectOfKind(p.kind), continuedRow: continuedRows[subjectOfKind(p.kind) ?? ''] ?? null })),
         reporterName: names.get(incident.reported_by) ?? (incident.reported_via === 'api' ? 'Another system (API)' : null), handlerName: names.get(incident.handler_id) ?? null,
         history, referrals, tasks, evidence, acceptedEvidence, evidenceRefused: category?.suspected_illegal_material ?? false, staff, learnerTypes, staffTypes, checklist, allActions, canTriage, closed: incident.status === 'closed',
         statuses: incidentStatuses, severities, cameToLight, riskAreas, agencies, informedHow, changesNeeded, subjects,
@@ -392,6 +422,22 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     closeIncident(incidents, id, { outcome: d.c_outcome, feedback: d.c_feedback, lessons: d.c_lessons, changes: d.c_changes }, who(req)), 'Incident closed.'));
 
   // ---- A person's chronology ----
+
+  // Finding a person's chronology by name: a POST, so the name never sits in a URL.
+  const findPersonPage = async (req: FastifyRequest, reply: FastifyReply, name: string | null) => {
+    const errors: FieldError[] = name !== null && name.length < 2 ? [{ field: 'name', text: 'Enter at least two letters of the name' }] : [];
+    const matches = name && !errors.length ? await req.ctx.scope().sql(
+      `select id, given_name || ' ' || family_name as name, kind, year_group, class_name, left_on from people
+        where school_id = :school and kind <> 'parent'
+          and ((given_name || ' ' || family_name) ilike $1 or (coalesce(preferred_name, given_name) || ' ' || family_name) ilike $1)
+        order by family_name, given_name limit 30`, [`%${name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]) : [];
+    return show(reply, `${v}/find-person.njk`, { title: "Find a person's chronology", name: name ?? '', matches, searched: name !== null && !errors.length, errors }, errors.length ? 400 : 200);
+  };
+  app.get('/incidents/people', { config: { action: 'incidents:triage' } }, (req, reply) => findPersonPage(req, reply, null));
+  app.post('/incidents/people', { config: { action: 'incidents:triage' } }, (req, reply) => {
+    const name = (req.body as any)?.name;
+    return findPersonPage(req, reply, typeof name === 'string' ? name.trim().slice(0, 100) : '');
+  });
 
   app.get('/incidents/people/:personId', { config: { action: 'incidents:list' } }, async (req, reply) => {
     const personId = recordId((req.params as any).personId);
@@ -508,5 +554,6 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
   });
 
   registerIncidentGovernance(app, deps);
+  registerIncidentCategories(app, deps);
   registerIncidentApi(app, deps);
 }

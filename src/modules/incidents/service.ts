@@ -107,19 +107,20 @@ export async function reportIncident(db: Queryable, schoolId: string, input: New
 
 /**
  * Who is told of a new report: the safeguarding leads always; the headteacher too when it is a
- * concern about staff; the chair of governors (never the headteacher) when it is about the
+ * concern about staff or an inappropriate website report (the policies pass those to the head); the chair of governors (never the headteacher) when it is about the
  * headteacher. Anyone alleged to have done it is left out. Only people with an account.
  */
 export async function recipientsForNewReport(db: Queryable, schoolId: string, incidentId: string): Promise<string[]> {
   const rows = await schoolScope(db, schoolId).sql<{ email: string }>(
-    `with i as (select concern_about_staff, concern_about_headteacher from incidents where school_id = :school and id = $1)
+    `with i as (select i.concern_about_staff, i.concern_about_headteacher, c.code = 'inappropriate_website' as website
+                 from incidents i join incident_categories c on c.id = i.category_id where i.school_id = :school and i.id = $1)
      select distinct u.email from role_assignments r
        join memberships m on m.person_id = r.person_id and m.school_id = :school
        join users u on u.id = m.user_id and u.disabled_at is null
        join people p on p.id = r.person_id and p.left_on is null, i
       where r.school_id = :school
         and (r.role in ('designated_safeguarding_lead', 'deputy_safeguarding_lead')
-             or (r.role = 'headteacher' and i.concern_about_staff and not i.concern_about_headteacher)
+             or (r.role = 'headteacher' and (i.concern_about_staff or i.website) and not i.concern_about_headteacher)
              or (r.role = 'chair_of_governors' and i.concern_about_headteacher))
         and not (i.concern_about_headteacher and exists (select 1 from role_assignments h where h.person_id = r.person_id and h.role = 'headteacher'))
         and not exists (select 1 from incident_people ip where ip.incident_id = $1 and ip.person_id = r.person_id and ip.role = 'alleged')
@@ -357,4 +358,17 @@ export function subjectOfKind(kind: string): Subject | null {
   if (kind === 'pupil') return 'learner';
   if (['staff', 'technician', 'governor', 'contractor', 'visitor'].includes(kind)) return 'staff';
   return null;
+}
+
+/**
+ * Follow-up tasks past their due date that are this person's to do, or on incidents they
+ * handle, among the incidents they may see in full (for the dashboard). Oldest due first.
+ */
+export async function overdueTasksFor(incidents: IncidentScope, personId: string) {
+  return incidents.sql<{ id: string; description: string; due_on: string; incident_id: string; reference: string; mine: boolean; owner_name: string }>(
+    `select t.id, t.description, t.due_on, v.id as incident_id, v.reference, t.owner_id = $1 as mine, p.given_name || ' ' || p.family_name as owner_name
+       from incident_tasks t join visible_incidents v on v.id = t.incident_id and v.access = 'full' join people p on p.id = t.owner_id
+      where t.school_id = :school and t.done_at is null and t.due_on < (now() at time zone 'Europe/London')::date
+        and (t.owner_id = $1 or v.handler_id = $1)
+      order by t.due_on, v.reference limit 20`, [personId]);
 }

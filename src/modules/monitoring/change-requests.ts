@@ -5,6 +5,7 @@ import { schoolScope } from '../../platform/db/scope';
 import { audit, systemActor } from '../../platform/audit/audit';
 import { NotFoundError } from '../../platform/http/errors';
 import type { By } from './service';
+import { londonParts } from './digests';
 
 export const changeStatuses = {
   /** Waiting for the safeguarding lead or headteacher. */
@@ -29,7 +30,7 @@ export async function requestFilteringChange(db: Queryable, schoolId: string, in
 }
 
 /** Marks requests past their end date expired (each audited as done by Harbour itself). Returns how many. */
-export async function expireChangeRequests(db: Queryable, schoolId: string, today = new Date().toISOString().slice(0, 10)): Promise<number> {
+export async function expireChangeRequests(db: Queryable, schoolId: string, today = londonParts(new Date()).date): Promise<number> {
   const rows = await schoolScope(db, schoolId).sql<{ id: string }>(
     `update filtering_change_requests set status = 'expired', expired_at = now()
       where school_id = :school and status in ('requested', 'approved', 'done') and ends_on is not null and ends_on < $1::date returning id`, [today]);

@@ -120,4 +120,46 @@ export function registerMonitorCommands(program: Command) {
         else for (const f of files) await run(f);
       });
     });
+
+  monitor.command('run-jobs')
+    .description('send the high alerts gathered for the safeguarding leads, end filtering changes past their end date, and send the digests that are due (safe to run as often as you like, e.g. from cron; the server also runs it every 5 minutes)')
+    .option('--school <id>', 'only this school (default: every school)')
+    .action(async (o: { school?: string }) => {
+      const { withDatabase, resolveSchool, fail } = await import('../../cli/index');
+      const { loadConfig } = await import('../../config');
+      const { createMailer } = await import('../../platform/mail/mailer');
+      const { runDueMonitoringJobs } = await import('./scheduler');
+      const { join } = await import('node:path');
+      const config = loadConfig();
+      const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') });
+      const r = await withDatabase(async (db) => {
+        const schoolId = o.school ? (await resolveSchool(db, o.school)).id : undefined;
+        return runDueMonitoringJobs(db, mailer, config.baseUrl, new Date(), { schoolId });
+      });
+      console.log(`Monitoring jobs done for ${r.schools} school${r.schools === 1 ? '' : 's'}: ${r.alertsNotified} alert(s) sent to the safeguarding leads, ${r.changesExpired} filtering change(s) ended, ${r.digestsSent} digest(s) sent.`);
+      if (r.failed) fail(`The jobs failed for ${r.failed} school${r.failed === 1 ? '' : 's'}; the server's log has more.`);
+    });
+
+  monitor.command('digest')
+    .description("send a school's daily digest or weekly summary now, to the roles its settings name (whatever the schedule)")
+    .addOption(new Option('--kind <kind>', 'which one').choices(['daily', 'weekly']).makeOptionMandatory())
+    .option('--school <id>', "the school's id (needed when the database holds more than one school)")
+    .action(async (o: { kind: 'daily' | 'weekly'; school?: string }) => {
+      const { withDatabase, resolveSchool } = await import('../../cli/index');
+      const { loadConfig } = await import('../../config');
+      const { createMailer } = await import('../../platform/mail/mailer');
+      const { digestSettings, sendDigest } = await import('./digests');
+      const { join } = await import('node:path');
+      const config = loadConfig();
+      const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox') });
+      const r = await withDatabase(async (db) => {
+        const school = await resolveSchool(db, o.school);
+        const s = await digestSettings(db, school.id);
+        const now = new Date();
+        const span = (o.kind === 'daily' ? 1 : 7) * 86_400_000;
+        return db.transaction((tx) => sendDigest(tx, mailer, config.baseUrl, school.id, o.kind, o.kind === 'daily' ? s.daily_roles : s.weekly_roles, new Date(now.getTime() - span), now,
+          { userId: null, label: 'harbour monitor digest' }));
+      });
+      console.log(`The ${o.kind === 'daily' ? 'daily digest' : 'weekly summary'} was sent to ${r.sent} ${r.sent === 1 ? 'person' : 'people'}${r.sent ? '' : ' (nobody holds the roles it goes to)'}.`);
+    });
 }

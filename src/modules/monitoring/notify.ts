@@ -1,5 +1,7 @@
-// Tells the safeguarding leads at once of new high and critical alerts. The email says only that
-// there is an alert and how severe: never the search, the site, the person or the reason.
+// Tells the safeguarding leads of new high and critical alerts: a critical one at once; high ones
+// the same day, at most one email an hour (the first at once, later ones gathered by the next run
+// of the scheduler after the hour is up). The email says only that there is an alert and how
+// severe: never the search, the site, the person or the reason.
 import type { Database } from '../../platform/db/database';
 import { schoolScope } from '../../platform/db/scope';
 import type { Mailer } from '../../platform/mail/mailer';
@@ -15,14 +17,21 @@ export async function safeguardingLeadEmails(db: Database, schoolId: string): Pr
   return rows.map((r) => r.email);
 }
 
+/** How long high alerts wait, at most, to be gathered into one email (a critical one never waits). */
+export const highAlertsEveryMs = 60 * 60_000;
+
 /** Emails the leads about high and critical alerts not yet told of (one email each, however many alerts). Returns how many alerts it covered. */
-export async function notifyNewAlerts(db: Database, mailer: Mailer, baseUrl: string, schoolId: string): Promise<number> {
+export async function notifyNewAlerts(db: Database, mailer: Mailer, baseUrl: string, schoolId: string, now = new Date()): Promise<number> {
   return db.transaction(async (tx) => {
     const scope = schoolScope(tx, schoolId);
     const due = await scope.sql<{ id: string; severity: string }>(
       `select id, severity from monitoring_alerts where school_id = :school and notified_at is null and status = 'new' and severity in ('high', 'critical')
         for update skip locked`);
     if (!due.length) return 0;
+    if (!due.some((a) => a.severity === 'critical')) {
+      const [last] = await scope.sql<{ at: Date | null }>('select max(notified_at) as at from monitoring_alerts where school_id = :school');
+      if (last.at && now.getTime() - last.at.getTime() < highAlertsEveryMs) return 0;
+    }
     const worst = due.some((a) => a.severity === 'critical') ? 'critical' : 'high';
     const to = await safeguardingLeadEmails(db, schoolId);
     const n = due.length;
@@ -40,7 +49,7 @@ export async function notifyNewAlerts(db: Database, mailer: Mailer, baseUrl: str
         ].join('\n'),
       });
     }
-    await scope.sql('update monitoring_alerts set notified_at = now() where school_id = :school and id = any($1::uuid[])', [due.map((a) => a.id)]);
+    await scope.sql('update monitoring_alerts set notified_at = $2 where school_id = :school and id = any($1::uuid[])', [due.map((a) => a.id), now]);
     return n;
   });
 }

@@ -19,7 +19,9 @@ import {
 import { schoolPhrases } from './school-lexicon';
 import { maxPushLines, pushEvents, pushSchema } from './push';
 import { recordCheck, recordDecision, responsibilities, reviewItems, saveReview, setResponsibility, signOffReview, startReview, type ReviewState } from './records';
-import { approveChange, changeRequests, changeStatuses, declineChange, expireChangeRequests, markChangeDone, requestFilteringChange } from './change-requests';
+import { approveChange, changeRequests, changeStatuses, declineChange, markChangeDone, requestFilteringChange } from './change-requests';
+import { expireDueChanges } from './scheduler';
+import { digestRoles, digestSettings, saveDigestSettings, weekdays } from './digests';
 
 const changeSchema = z.object({
   kind: z.enum(['unblock', 'block'], { message: 'Choose whether to unblock or block' }),
@@ -75,7 +77,11 @@ export default async function monitoringRoutes(app: FastifyInstance, deps: AppDe
     (req as any).isMultipart = () => true;
     const body: Record<string, string | UploadedLog> = {};
     for await (const part of req.parts()) {
-      if (part.type === 'file') {
+      if (part.type === 'file' && !part.filename) {
+        // A file input with no file chosen: the browser sends an empty part with no name.
+        part.file.resume();
+        await new Promise((done) => part.file.on('end', done));
+      } else if (part.type === 'file') {
         const dir = await mkdtemp(join(tmpdir(), 'harbour-log-'));
         const path = join(dir, 'upload.log');
         let bytes = 0;
@@ -89,7 +95,7 @@ export default async function monitoringRoutes(app: FastifyInstance, deps: AppDe
 
   app.get('/monitoring', { config: {} }, async (req, reply) => {
     const c = req.ctx;
-    if (!['monitoring:alerts', 'monitoring:identities', 'monitoring:phrases', 'monitoring:upload', 'filtering:request', 'filtering:decide', 'filtering:implement', 'filtering:records'].some((a) => c.can(a as any))) throw new ForbiddenError();
+    if (!['monitoring:alerts', 'monitoring:identities', 'monitoring:phrases', 'monitoring:upload', 'monitoring:digests', 'filtering:request', 'filtering:decide', 'filtering:implement', 'filtering:records'].some((a) => c.can(a as any))) throw new ForbiddenError();
     const counts = c.can('monitoring:alerts') ? await alertCounts(db, c.school!.id) : {};
     return reply.page('monitoring/views/index.njk', { title: 'Filtering and monitoring', counts });
   });
@@ -324,7 +330,8 @@ export default async function monitoringRoutes(app: FastifyInstance, deps: AppDe
   const changesPage = async (req: FastifyRequest) => {
     const c = req.ctx;
     const schoolId = c.school!.id;
-    await db.transaction((tx) => expireChangeRequests(tx, schoolId));
+    // The scheduler ends them too; doing it here as well means the list is never out of date.
+    await expireDueChanges(db, deps.mailer, deps.config.baseUrl, schoolId);
     const seeAll = c.can('filtering:decide') || c.can('filtering:implement');
     return { title: 'Filtering change requests', requests: await changeRequests(db, schoolId, seeAll ? null : c.user!.id), statuses: changeStatuses };
   };
@@ -359,6 +366,51 @@ export default async function monitoringRoutes(app: FastifyInstance, deps: AppDe
     const ok = await db.transaction((tx) => markChangeDone(tx, req.ctx.school!.id, id, by(req)));
     req.session.flash = ok ? 'Marked done.' : 'That request is not waiting for the IT provider.';
     return reply.redirect('/monitoring/change-requests', 303);
+  });
+
+  // ---- The daily digest and the weekly summary ----
+
+  const digestsPage = async (req: FastifyRequest, extra: { errors?: FieldError[]; values?: Record<string, unknown> } = {}) => {
+    const s = await digestSettings(db, req.ctx.school!.id);
+    const values = extra.values ?? { ...s };
+    const hourItems = (v: unknown) => Array.from({ length: 24 }, (_, h) => ({ value: String(h), text: `${String(h).padStart(2, '0')}:00`, selected: String(v) === String(h) }));
+    const roleItems = (kind: 'daily' | 'weekly', chosen: unknown) => Object.entries(digestRoles[kind]).map(([value, text]) => ({ value, text, checked: Array.isArray(chosen) && chosen.includes(value) }));
+    return withErr({
+      title: 'Digests', settings: s, values, errors: extra.errors,
+      items: {
+        dailyHour: hourItems(values.daily_hour), weeklyHour: hourItems(values.weekly_hour),
+        weeklyDay: weekdays.slice(1).map((text, i) => ({ value: String(i + 1), text, selected: String(values.weekly_day) === String(i + 1) })),
+        dailyRoles: roleItems('daily', values.daily_roles), weeklyRoles: roleItems('weekly', values.weekly_roles),
+      },
+    });
+  };
+
+  app.get('/monitoring/digests', { config: { action: 'monitoring:digests' } }, async (req, reply) => reply.page('monitoring/views/digests.njk', await digestsPage(req)));
+
+  app.post('/monitoring/digests', { config: { action: 'monitoring:digests' } }, async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined || v === '' ? [] : [v]).map(String);
+    const int = (v: unknown, lo: number, hi: number) => (typeof v === 'string' && /^\d{1,2}$/.test(v) && Number(v) >= lo && Number(v) <= hi ? Number(v) : null);
+    const errors: FieldError[] = [];
+    const daily_enabled = body.daily_enabled === 'yes';
+    const weekly_enabled = body.weekly_enabled === 'yes';
+    const daily_roles = list(body.daily_roles).filter((r) => r in digestRoles.daily);
+    const weekly_roles = list(body.weekly_roles).filter((r) => r in digestRoles.weekly);
+    const daily_hour = int(body.daily_hour, 0, 23);
+    const weekly_hour = int(body.weekly_hour, 0, 23);
+    const weekly_day = int(body.weekly_day, 1, 7);
+    if (daily_hour === null) errors.push({ field: 'daily_hour', text: 'Choose the time the daily digest goes' });
+    if (daily_enabled && !daily_roles.length) errors.push({ field: 'daily_roles', text: 'Choose who gets the daily digest, or switch it off' });
+    if (weekly_day === null) errors.push({ field: 'weekly_day', text: 'Choose the day the weekly summary goes' });
+    if (weekly_hour === null) errors.push({ field: 'weekly_hour', text: 'Choose the time the weekly summary goes' });
+    if (weekly_enabled && !weekly_roles.length) errors.push({ field: 'weekly_roles', text: 'Choose who gets the weekly summary, or switch it off' });
+    if (errors.length) {
+      const values = { daily_enabled, weekly_enabled, daily_roles, weekly_roles, daily_hour: body.daily_hour, weekly_hour: body.weekly_hour, weekly_day: body.weekly_day };
+      return reply.page('monitoring/views/digests.njk', await digestsPage(req, { errors, values }), 400);
+    }
+    await db.transaction((tx) => saveDigestSettings(tx, req.ctx.school!.id, { daily_enabled, daily_hour: daily_hour!, daily_roles, weekly_enabled, weekly_day: weekly_day!, weekly_hour: weekly_hour!, weekly_roles }, by(req)));
+    req.session.flash = 'The digest settings are saved.';
+    return reply.redirect('/monitoring/digests', 303);
   });
 
   app.get('/monitoring/upload', { config: { action: 'monitoring:upload' } }, async (_req, reply) =>

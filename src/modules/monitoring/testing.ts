@@ -1,11 +1,12 @@
 // Test support: a school's monitoring records (an ingested log with its position and alerts, a
-// mapping, a phrase exclusion, a dismissed alert, an approved filtering change request) for tests that need every table filled.
+// mapping, a phrase exclusion, a dismissed alert, an approved filtering change request, digest settings) for tests that need every table filled.
 import { join } from 'node:path';
 import type { Database } from '../../platform/db/database';
 import { ingestFile } from './ingest';
 import { addIdentity, addSchoolPhrase, dismissAlert } from './service';
 import { approveChange, requestFilteringChange } from './change-requests';
 import { recordCheck, recordDecision, saveReview, setResponsibility, startReview } from './records';
+import { saveDigestSettings } from './digests';
 
 export async function addMonitoringRecords(db: Database, schoolId: string, opts: { pupilId: string; userId: string }) {
   const by = { actor: { userId: opts.userId, label: 'test' }, personId: null, ip: null };
@@ -22,5 +23,6 @@ export async function addMonitoringRecords(db: Database, schoolId: string, opts:
     await recordCheck(tx, schoolId, { checked_on: '2026-11-02', device: 'Laptop', user_group: 'KS2', tested: 'Test pages', result: 'pass', checked_by: 'Technician' }, by);
     const review = await startReview(tx, schoolId, by);
     await saveReview(tx, schoolId, review.id, { roles: { done: true, evidence: 'The policy' } }, by);
+    await saveDigestSettings(tx, schoolId, { daily_enabled: true, daily_hour: 8, daily_roles: ['headteacher'], weekly_enabled: false, weekly_day: 1, weekly_hour: 9, weekly_roles: ['computing_lead'] }, by);
   });
 }

@@ -40,6 +40,7 @@ export const schoolTables = [
   'filtering_decisions',
   'filtering_reviews',
   'filtering_checks',
+  'monitoring_digest_settings',
 ] as const;
 export type SchoolTable = (typeof schoolTables)[number];
 

@@ -37,6 +37,12 @@ declare module 'fastify' {
     api?: boolean;
     /** The action a user must be allowed to take to reach this route. */
     action?: Action;
+    /**
+     * When the idle time-out ends the session on this route's POST, called first with the
+     * signed-out user's context, so what they sent is not lost (a report being written is kept
+     * as their draft). May return a sentence to add to the signed-out message.
+     */
+    keepOnTimeout?: (req: import('fastify').FastifyRequest, ctx: RequestContext) => Promise<string | void>;
   }
   interface Session extends HarbourSession {}
 }

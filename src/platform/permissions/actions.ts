@@ -61,6 +61,8 @@ export const actions = {
   'monitoring:phrases': "Change the school's monitoring phrases",
   /** Upload a filter log file in the browser, to be read into alerts. */
   'monitoring:upload': 'Upload a filter log',
+  /** Choose who gets the filtering and monitoring daily digest and weekly summary, and when. */
+  'monitoring:digests': 'Set up the filtering and monitoring digests',
   /** Ask for a site or category to be unblocked or blocked (every member of staff), and see one's own requests. */
   'filtering:request': 'Ask for a filtering change',
   /** Approve or decline filtering change requests, and see them all. */
@@ -91,10 +93,10 @@ const monitoringLeads: Action[] = ['monitoring:alerts', 'monitoring:identities',
 
 /** Which role may do which action. Least privilege: a role gets only what its work needs. */
 export const rolesMay: Record<Role, readonly Action[]> = {
-  headteacher: [...leadership, 'people:edit', 'school:settings', ...agreementLeads, ...incidentLeads, 'incidents:sanctions', 'incidents:review', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'filtering:request', 'filtering:decide', 'filtering:records', 'filtering:signoff'],
-  designated_safeguarding_lead: [...leadership, ...agreementLeads, ...incidentLeads, 'incidents:sanctions', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'filtering:request', 'filtering:decide', 'filtering:records', 'filtering:signoff'],
+  headteacher: [...leadership, 'people:edit', 'school:settings', ...agreementLeads, ...incidentLeads, 'incidents:sanctions', 'incidents:review', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'monitoring:digests', 'filtering:request', 'filtering:decide', 'filtering:records', 'filtering:signoff'],
+  designated_safeguarding_lead: [...leadership, ...agreementLeads, ...incidentLeads, 'incidents:sanctions', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'monitoring:digests', 'filtering:request', 'filtering:decide', 'filtering:records', 'filtering:signoff'],
   deputy_safeguarding_lead: [...leadership, ...staffAgreements, 'agreements:compliance', 'technology:manage', ...incidentLeads, ...monitoringLeads, 'filtering:request'],
-  online_safety_lead: ['dashboard:view', 'people:list', 'people:view', ...agreementLeads, ...incidentLeads, 'incidents:sanctions', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'filtering:request', 'filtering:records'],
+  online_safety_lead: ['dashboard:view', 'people:list', 'people:view', ...agreementLeads, ...incidentLeads, 'incidents:sanctions', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'monitoring:digests', 'filtering:request', 'filtering:records'],
   online_safety_governor: ['dashboard:view', 'agreements:sign', 'agreements:compliance', 'incidents:figures', 'filtering:records', 'filtering:signoff'],
   chair_of_governors: ['dashboard:view', 'agreements:sign', 'incidents:list', 'incidents:triage', 'incidents:review', 'incidents:figures'],
   it_provider: ['dashboard:view', 'people:list', ...staffAgreements, 'technology:export', ...staffIncidents, 'monitoring:identities', 'monitoring:upload', 'filtering:request', 'filtering:implement', 'filtering:records'],

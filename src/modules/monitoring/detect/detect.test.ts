@@ -186,3 +186,19 @@ test('getting round the filter alerts: a proxy site let through is high, a bypas
   assert.equal(alerts.find((a) => a.line === 2)?.risk, 'filter-bypass');
   assert.equal(alerts.find((a) => a.line === 2)?.query, 'how to get past school filter');
 });
+
+test('a low word typed in disguise, or an age-restricted thing sought by someone under age, is raised to medium; context and plain spelling are not', () => {
+  const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
+  assert.equal(sev('bomb'), 'low');
+  assert.equal(sev('b0mb'), 'medium');
+  assert.match(assessSearch(lex, 'b0mb')!.reason, /raised to medium: typed in disguise/);
+  assert.equal(sev('w e e d'), 'medium');
+  assert.equal(sev('b0mb history homework'), 'low', 'a context word stops the raise');
+  assert.equal(sev('ww1 bombing'), 'low', 'the disguised word must be the matched one');
+  assert.equal(sev('betting'), 'low');
+  assert.equal(sev('betting sites for under 18s'), 'medium');
+  assert.match(assessSearch(lex, 'weed for under 18s')!.reason, /sought by someone under age \("under 18s"\)/);
+  assert.equal(sev('weed in the garden'), 'low');
+  assert.deepEqual(normaliseSearch('films for under 18s in the 1990s', lex.vocab).tokens, ['films', 'for', 'under', '18s', 'in', 'the', '1990s'], 'numbers as written are not digits for letters');
+  assert.deepEqual(normaliseSearch('pr0nhub', lex.vocab).tokens, ['pornhub'], 'a slang word run into a word of the libraries');
+});

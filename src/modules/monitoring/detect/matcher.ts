@@ -104,7 +104,8 @@ function insideInnocent(tokens: string[], hit: Hit, phrases: string[][]): string
   for (const p of phrases) {
     let at = findSeq(tokens, p);
     while (at !== -1) {
-      if (at <= hit.start && at + p.length >= hit.end) return p.join(' ');
+      // It contains the match ("bath bomb"), or begins inside it and takes its last word ("buy weed killer").
+      if ((at <= hit.start && at + p.length >= hit.end) || (at > hit.start && at <= hit.end - 1 && at + p.length >= hit.end)) return p.join(' ');
       at = findSeq(tokens, p, at + 1);
     }
   }
@@ -116,11 +117,18 @@ function firstPresent(tokens: string[], phrases: string[][]): string | null {
   return null;
 }
 
+/** Words that say someone under age wants what the law keeps from them (drugs, alcohol, vapes, gambling, knives). */
+const underAge = [['under', '18'], ['under', '18s'], ['under', '16'], ['under', '16s'], ['underage'], ['under', 'age'], ['without', 'id'], ['no', 'id', 'needed'], ['at', '14'], ['at', '15'], ['at', '16'], ['at', '17']];
+const ageRestricted = new Set<RiskArea>(['drugs', 'gambling', 'violence-weapons']);
+/** Words of getting hold of something: with a low drugs or gambling word, a pupil trying to get it. */
+const obtaining = [['buy'], ['buying'], ['where', 'to', 'get'], ['for', 'sale'], ['real', 'money'], ['order', 'online'], ['delivered']];
+const obtainRisks = new Set<RiskArea>(['drugs', 'gambling']);
+
 const riskOrder: RiskArea[] = ['illegal-content', 'suicide-self-harm', 'grooming-exploitation', 'extremism', 'violence-weapons', 'eating-disorder', 'sexual-content', 'hate', 'bullying', 'drugs', 'filter-bypass', 'gambling'];
 
 /** The most serious finding in a search, or null when it matches nothing. */
 export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding | null {
-  const { tokens, disguises } = normaliseSearch(query, lex.vocab);
+  const { tokens, disguised, disguises } = normaliseSearch(query, lex.vocab);
   if (!tokens.length) return null;
   const hits = findPhrases(lex, tokens);
   if (!hits.length) return null;
@@ -140,6 +148,22 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
       why += `, lowered to low by the context word "${context}"`;
     } else if (context && p.intent) {
       why += `; the context word "${context}" does not lower a phrase about method or intent`;
+    }
+    if (severity === 'low' && p.severity === 'low' && !setting && !context) {
+      // Nobody disguises an innocent search: a word of the libraries typed in disguise ("b0mb",
+      // "g u n s") is raised to the queue, as is an age-restricted thing sought by someone under age.
+      const age = ageRestricted.has(h.entry.risk) ? firstPresent(tokens, underAge) : null;
+      const obtain = obtainRisks.has(h.entry.risk) ? firstPresent(tokens, obtaining) : null;
+      if (disguised.slice(h.start, h.end).some(Boolean)) {
+        severity = 'medium';
+        why += ', raised to medium: typed in disguise';
+      } else if (age) {
+        severity = 'medium';
+        why += `, raised to medium: sought by someone under age ("${age}")`;
+      } else if (obtain) {
+        severity = 'medium';
+        why += `, raised to medium: trying to get it ("${obtain}")`;
+      }
     }
     if (disguises.length) why += `; disguise undone: ${disguises.join(', ')}`;
     const rank = severityRank(severity);

@@ -66,6 +66,8 @@ export function basicTokens(text: string): string[] {
 
 export interface Normalised {
   tokens: string[];
+  /** For each token, whether it was typed in disguise (digits or symbols for letters, spaced out, punctuation inside, letters hidden with *, repeated letters). */
+  disguised: boolean[];
   /** What was undone, for the alert's reason ("digits for letters", "spaced-out letters"...). */
   disguises: string[];
 }
@@ -94,6 +96,8 @@ function undisguiseToken(raw: string, vocab: Vocabulary, found: Set<string>): st
     return plain;
   }
   let word = plain;
+  // "18s", "1990s", "4th", "3d", "10am": numbers as people write them, not digits for letters.
+  if (/^\d+(s|st|nd|rd|th|d|k|am|pm)$/.test(plain)) return plain;
   if (/[a-z]/.test(t) && leetChars.test(t)) {
     const asI = t.replace(/[0-9@$!|€£¡]/g, (c) => leet[c] ?? c).replace(/[^a-z0-9]/g, '');
     const asL = t.replace(/1/g, 'l').replace(/[0-9@$!|€£¡]/g, (c) => leet[c] ?? c).replace(/[^a-z0-9]/g, '');
@@ -108,6 +112,18 @@ function undisguiseToken(raw: string, vocab: Vocabulary, found: Set<string>): st
     if (match) {
       found.add('repeated letters');
       word = match;
+    }
+  }
+  // A slang word run together with a word ("pronhub"): replaced when what results is a word of the libraries.
+  if (!vocab.words.has(word) && word.length >= 6) {
+    for (const rule of vocab.slang) {
+      const from = rule.from[0];
+      if (rule.from.length !== 1 || rule.next || rule.near || from.length < 3 || !word.startsWith(from)) continue;
+      const candidate = rule.to.join('') + word.slice(from.length);
+      if (vocab.words.has(candidate)) {
+        found.add(`slang ("${from}")`);
+        return candidate;
+      }
     }
   }
   return word;
@@ -149,29 +165,50 @@ export function normaliseSearch(text: string, vocab: Vocabulary): Normalised {
   const found = new Set<string>();
   const folded = foldCase(text);
   if (folded !== text.toLowerCase()) found.add('accents or look-alike letters');
-  let tokens = folded.split(separators).map((raw) => undisguiseToken(raw, vocab, found)).filter(Boolean);
+  // Which disguises count as typed on purpose (accents and slang are how people write).
+  const deliberate = (before: Set<string>) => [...found].some((d) => !before.has(d) && !d.startsWith('slang') && d !== 'accents or look-alike letters');
+  let tokens: string[] = [];
+  let flags: boolean[] = [];
+  for (const raw of folded.split(separators)) {
+    const mark = new Set(found);
+    // Each token is judged on its own: clear what earlier tokens found, then put it back.
+    found.clear();
+    // A symbol on its own for a letter, in letters spaced out ("$ u i c i d e").
+    const w = raw.length === 1 && /[$@!|€£¡]/.test(raw) ? leet[raw] : undisguiseToken(raw, vocab, found);
+    const own = deliberate(new Set());
+    for (const d of mark) found.add(d);
+    if (!w) continue;
+    tokens.push(w);
+    flags.push(own);
+  }
 
   // Letters spaced out ("s u i c i d e"): a run of three or more one-letter tokens is one word.
   const joined: string[] = [];
+  const joinedFlags: boolean[] = [];
   for (let i = 0; i < tokens.length; ) {
     let j = i;
     while (j < tokens.length && tokens[j].length === 1 && /[a-z]/.test(tokens[j])) j++;
     if (j - i >= 3) {
       const word = undisguiseToken(tokens.slice(i, j).join(''), vocab, found);
       // "i w a n t t o d i e" loses its word breaks: find them again from the libraries' words.
-      joined.push(...(vocab.words.has(word) ? [word] : segment(word, vocab) ?? [word]));
+      const words = vocab.words.has(word) ? [word] : segment(word, vocab) ?? [word];
+      joined.push(...words);
+      joinedFlags.push(...words.map(() => true));
       found.add('letters spaced out');
       i = j;
     } else {
       joined.push(tokens[i]);
+      joinedFlags.push(flags[i]);
       i++;
     }
   }
   tokens = joined;
+  flags = joinedFlags;
 
   // Slang to plain meaning.
   if (vocab.slang.length) {
     const out: string[] = [];
+    const outFlags: boolean[] = [];
     for (let i = 0; i < tokens.length; ) {
       let applied = false;
       for (const rule of vocab.slang) {
@@ -183,6 +220,8 @@ export function normaliseSearch(text: string, vocab: Vocabulary): Normalised {
         if (rule.next && !(i + n < tokens.length && rule.next.has(tokens[i + n]))) continue;
         if (rule.near && !((i > 0 && rule.near.has(tokens[i - 1])) || (i + n < tokens.length && rule.near.has(tokens[i + n])))) continue;
         out.push(...rule.to);
+        const was = flags.slice(i, i + n).some(Boolean);
+        outFlags.push(...rule.to.map(() => was));
         found.add(`slang ("${rule.from.join(' ')}")`);
         i += n;
         applied = true;
@@ -190,10 +229,12 @@ export function normaliseSearch(text: string, vocab: Vocabulary): Normalised {
       }
       if (!applied) {
         out.push(tokens[i]);
+        outFlags.push(flags[i]);
         i++;
       }
     }
     tokens = out;
+    flags = outFlags;
   }
-  return { tokens, disguises: [...found] };
+  return { tokens, disguised: flags, disguises: [...found] };
 }
