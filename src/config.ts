@@ -13,6 +13,8 @@ const schema = z.object({
   SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
   HARBOUR_NO_DEMO: z.enum(['0', '1', 'true', 'false']).optional(),
   TRUST_PROXY: z.string().optional(),
+  // Read where evidence is sealed (incidents/evidence.ts); checked here so a mistyped key stops the start.
+  EVIDENCE_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'EVIDENCE_KEY must be 64 hexadecimal characters (32 bytes), e.g. from: openssl rand -hex 32').optional(),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

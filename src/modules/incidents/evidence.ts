@@ -27,7 +27,9 @@ export const acceptedEvidence = 'PNG, JPEG, GIF or WebP images, PDF files or pla
 /** The key that encrypts evidence: EVIDENCE_KEY (64 hex characters) or a secret kept in the data folder. */
 export function evidenceKey(dataDir: string): Buffer {
   const fromEnv = process.env.EVIDENCE_KEY;
-  const hex = fromEnv && /^[0-9a-f]{64}$/i.test(fromEnv) ? fromEnv : dataSecret(dataDir, 'evidence-key', 32);
+  // A key that is set but malformed is refused, never quietly replaced by another one.
+  if (fromEnv && !/^[0-9a-f]{64}$/i.test(fromEnv)) throw new Error('EVIDENCE_KEY must be 64 hexadecimal characters (32 bytes)');
+  const hex = fromEnv || dataSecret(dataDir, 'evidence-key', 32);
   return Buffer.from(hex, 'hex');
 }
 
