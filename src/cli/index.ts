@@ -16,9 +16,18 @@ export async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDat
   const config = loadConfig();
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const opened = await openDatabase(config, log, { mode: 'tool' });
+  // Stopped by a signal: close the database (an embedded server this command started stops
+  // with it) and end. A command that handles the signal itself (ingest --follow stops reading
+  // and prints its summary) has its own listener, and then this one is not added.
+  const signals = (['SIGINT', 'SIGTERM'] as const).filter((s) => process.listenerCount(s) === 0);
+  const onSignal = (signal: NodeJS.Signals) => {
+    void opened.close().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+  };
+  for (const s of signals) process.once(s, onSignal);
   try {
     return await fn(opened.db);
   } finally {
+    for (const s of signals) process.off(s, onSignal);
     await opened.close();
   }
 }

@@ -95,11 +95,16 @@ export async function openDatabase(
     await stopServer();
     throw e;
   }
+  // Closing twice (a signal while a command's own cleanup runs) closes once.
+  let closing: Promise<void> | null = null;
   return {
     db,
-    async close() {
-      await pool.end();
-      await stopServer();
+    close() {
+      closing ??= (async () => {
+        await pool.end();
+        await stopServer();
+      })();
+      return closing;
     },
   };
 }

