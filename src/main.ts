@@ -15,7 +15,7 @@ async function main() {
     console.error((e as Error).message);
     process.exit(1);
   }
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       console.log(`Harbour is stopping (${signal})`);
       server.stop().then(() => process.exit(0), (err) => {
