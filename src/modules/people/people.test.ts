@@ -146,3 +146,16 @@ test('a person marked as left can no longer sign in', async () => {
   assert.notEqual(after.statusCode, 200);
   assert.doesNotMatch(after.body, new RegExp(s.name));
 });
+
+test("a person's record links the safeguarding lead to their incident chronology and technology access, and the office to neither", async () => {
+  const s = await makeSchool(t.db);
+  const dsl = await signedIn(t.app, s.personas.dsl);
+  const page = await dsl.get(`/people/${s.pupilId}`);
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, new RegExp(`href="/incidents/people/${s.pupilId}"`));
+  assert.match(page.body, new RegExp(`href="/technology-access/people/${s.pupilId}"`));
+  assert.equal((await dsl.get(`/incidents/people/${s.pupilId}`)).statusCode, 200, 'the link leads somewhere');
+  const office = await (await signedIn(t.app, s.personas.office)).get(`/people/${s.pupilId}`);
+  assert.equal(office.statusCode, 200);
+  assert.doesNotMatch(office.body, /\/incidents\/people\//);
+});
