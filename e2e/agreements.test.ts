@@ -3,7 +3,8 @@
 // copy on the page), the lead publishing a version that asks for re-signing and a teacher signing
 // it from the email and downloading the PDF copy, a visitor at the kiosk with a copy by email, a
 // class session, the register as staff and as the IT provider see it (CSV and API with the
-// school's key), and the yearly renewal with a paper signature.
+// school's key), the yearly renewal with a paper signature, and a new parents' version whose
+// links the jobs send.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
@@ -334,4 +335,51 @@ test('the lead sets the yearly renewal and reminders, and enters a signature giv
   }
   const rows = (await app.db.query(`select method, signer_id from agreement_signatures where school_id = $1 and subject_id = $2`, [school.id, pupil])).rows;
   assert.deepEqual(rows, [{ method: 'paper', signer_id: parent }]);
+});
+
+test("the lead publishes a parents' version that changes the meaning: parents are emailed their links by the jobs, and one signs from it", async () => {
+  const s = await makeSchool(app.db);
+  const email = uniqueEmail('carer');
+  const parent = await addPerson(app.db, s.id, { kind: 'parent', given_name: 'Ebrel', family_name: 'Carlyon', email });
+  const child = await addPerson(app.db, s.id, { kind: 'pupil', given_name: 'Kenwyn', family_name: 'Carlyon', year_group: '4', class_name: '4B' });
+  await linkGuardian(app.db, s.id, parent, child);
+  const agreement = (await agreementForAudience(app.db, s.id, 'parents'))!;
+  const lead = await newContext(browser, app);
+  try {
+    const h = new HarbourPage(await lead.newPage());
+    await h.signIn(s.personas.headteacher);
+    await h.open(`/agreements/manage/${agreement.id}`);
+    await h.page.getByLabel('Text of the agreement').fill(`${agreement.body}\n\n- We talk with our child about AI chat tools.`);
+    await h.page.getByLabel('It changes the meaning').check();
+    await h.submit('Publish this version');
+    assert.match(await h.page.locator('.govuk-notification-banner').innerText(), /will be emailed their personal links shortly/);
+    assert.ok(!readOutbox(app.outboxDir).some((m) => m.to === email), 'publishing itself emails no parent');
+    await h.open('/agreements/parents');
+    assert.match(await h.page.locator('#links-owed').innerText(), /1 still to send/);
+    await assertAccessible(h.page, 'parents links owed');
+    // The jobs (here started by hand from the renewal page) send the link.
+    await h.open('/agreements/renewal');
+    await h.submit('Send the reminders that are due now');
+    assert.match(await h.page.locator('.govuk-notification-banner').innerText(), /1 parents' link for a new version sent/);
+    await h.open('/agreements/parents');
+    assert.equal(await h.page.locator('#links-owed').count(), 0);
+  } finally {
+    await lead.close();
+  }
+  const messages = readOutbox(app.outboxDir).filter((m) => m.to === email);
+  assert.equal(messages.length, 1, 'one link');
+  const path = new URL(/https?:\/\/\S+\/parents\/sign\/\S+/.exec(messages[0].text)![0]).pathname;
+  const ctx = await newContext(browser, app);
+  try {
+    const p = new HarbourPage(await ctx.newPage());
+    await p.open(path);
+    await p.page.getByLabel(/I have gone through the rules with Kenwyn/).check();
+    await p.fill('Your full name', 'Ebrel Carlyon');
+    await p.submit('Send my answer');
+    assert.equal(await p.heading(), 'Thank you');
+  } finally {
+    await ctx.close();
+  }
+  const [sig] = (await app.db.query('select v.number from agreement_signatures s join agreement_versions v on v.id = s.version_id where s.school_id = $1 and s.subject_id = $2', [s.id, child])).rows;
+  assert.equal(sig.number, 2, 'the new version is signed');
 });

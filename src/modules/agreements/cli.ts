@@ -8,7 +8,7 @@ import { runDueAgreementJobs } from './renewal';
 export function registerAgreementCommands(program: Command) {
   const cmd = program.command('agreements').description('acceptable use agreements');
   cmd.command('run-jobs')
-    .description('start a yearly renewal that is due and send the chasers that are due (safe to run as often as you like, e.g. from cron)')
+    .description('start a yearly renewal that is due, send the chasers that are due and the parents\' links owed after a new version (safe to run as often as you like, e.g. from cron)')
     .option('--school <id>', 'only this school (default: every school)')
     .action(async (o) => {
       // Imported here, not at the top: src/cli/index.ts imports this file.
@@ -20,7 +20,8 @@ export function registerAgreementCommands(program: Command) {
           const schoolId = o.school ? (await resolveSchool(db, o.school)).id : undefined;
           return runDueAgreementJobs(db, mailer, config.baseUrl, new Date(), { schoolId });
         });
-        console.log(`Agreement jobs done: ${r.renewalsStarted} renewal(s) started, ${r.sent} reminder(s) sent, ${r.failed} could not be sent.`);
+        console.log(`Agreement jobs done: ${r.renewalsStarted} renewal(s) started, ${r.sent} reminder(s) sent, ${r.failed} could not be sent; `
+          + `${r.parentLinksSent} parents' link(s) for a new version sent, ${r.parentLinksFailed} could not be sent.`);
       } catch (e) {
         fail(`The agreement jobs failed: ${(e as Error).message}`);
       }

@@ -89,6 +89,9 @@ export interface JobResult {
   renewalsStarted: number;
   sent: number;
   failed: number;
+  /** Parents' links owed after a version of the parents' agreement that changes the meaning. */
+  parentLinksSent: number;
+  parentLinksFailed: number;
 }
 
 /**
@@ -98,7 +101,11 @@ export interface JobResult {
  * Reads the settings across schools (the job's list of work); all else goes through each school's scope.
  */
 export async function runDueAgreementJobs(db: Database, mailer: Mailer, baseUrl: string, now = new Date(), opts: { schoolId?: string } = {}): Promise<JobResult> {
-  const result: JobResult = { renewalsStarted: 0, sent: 0, failed: 0 };
+  const result: JobResult = { renewalsStarted: 0, sent: 0, failed: 0, parentLinksSent: 0, parentLinksFailed: 0 };
+  // First the parents' links owed after a new version, so a chaser in the same run does not send a second one.
+  const links = await runOwedParentLinks(db, mailer, baseUrl, opts);
+  result.parentLinksSent = links.sent;
+  result.parentLinksFailed = links.failed;
   const schools = (await db.query<{ school_id: string }>(
     `select school_id from agreement_renewal_settings where ($1::uuid is null or school_id = $1) order by school_id`, [opts.schoolId ?? null])).rows;
   const today = londonDate(now);
@@ -216,6 +223,113 @@ export async function emailStaffToResign(db: Database, mailer: Mailer, baseUrl: 
     out[status]++;
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parents' links owed after a version of the parents' agreement that changes the meaning.
+// Publishing records that they are owed (agreement_resign_runs); the jobs send them here.
+
+/** How many parents' links are claimed and sent at a time. */
+export const parentLinkBatchSize = 50;
+/** A claim older than this whose link was never sent (the sender stopped part way) is tried again. */
+const staleClaim = `interval '1 hour'`;
+
+/**
+ * SQL (after `with standingCtes(),`) naming, as `owed`, the parents still owed a link for run
+ * $1 published at $2: they have an email address, have not left, still have a child to sign
+ * for, have not yet been claimed for this version, and have not been sent a link (by hand or as
+ * a reminder) since it was published. Parents without an address are left to the class
+ * teacher's list, as in the renewal.
+ */
+const owedParentsSql = `owed as (
+    select distinct g.parent_id as id from guardianships g join standing st on st.id = g.child_id join people p on p.id = g.parent_id
+     where g.school_id = :school and p.school_id = :school and p.kind = 'parent' and p.left_on is null and p.email is not null
+       and st.parent_state <> 'current'
+       and not exists (select 1 from agreement_resign_recipients r where r.school_id = :school and r.run_id = $1 and r.parent_id = g.parent_id
+                        and not (r.status = 'pending' and r.claimed_at < now() - ${staleClaim}))
+       and not exists (select 1 from agreement_links l where l.school_id = :school and l.parent_id = g.parent_id and l.created_at >= $2 and l.email_status = 'sent')
+  )`;
+
+/**
+ * Sends one school's owed parents' links: for each version owed (an older one a newer one
+ * replaces is closed first), claims a batch of parents, sends each their personal link with
+ * the parents' link code (same email; a failure is recorded on the link, shown on the parents'
+ * page and can be sent again), and so on until none is left; then closes the version's run.
+ * A parent is claimed once per version (a unique row), so nobody gets two links for the same
+ * version from this, however many runs overlap. Audited with counts only.
+ */
+export async function sendOwedParentLinks(db: Database, mailer: Mailer, baseUrl: string, schoolId: string, opts: { batchSize?: number } = {}) {
+  const out = { sent: 0, failed: 0 };
+  const scope = schoolScope(db, schoolId);
+  await scope.sql(
+    `update agreement_resign_runs r set finished_at = now() from agreement_versions rv
+      where r.school_id = :school and r.finished_at is null and rv.id = r.version_id
+        and exists (select 1 from agreement_versions nv where nv.agreement_id = r.agreement_id and nv.requires_resign and nv.number > rv.number)`);
+  const runs = await scope.sql<{ id: string; agreement_id: string; version_id: string; owed_at: Date }>(
+    `select id, agreement_id, version_id, owed_at from agreement_resign_runs where school_id = :school and finished_at is null order by owed_at`);
+  for (const run of runs) {
+    const mine = { sent: 0, failed: 0 };
+    for (;;) {
+      const claimed = await scope.sql<{ id: string; parent_id: string }>(
+        `with ${standingCtes()}, ${owedParentsSql}
+         insert into agreement_resign_recipients (school_id, run_id, parent_id)
+         select :school, $1, id from (select id from owed order by id limit $3) b
+         on conflict (run_id, parent_id) do update set claimed_at = now()
+           where agreement_resign_recipients.status = 'pending' and agreement_resign_recipients.claimed_at < now() - ${staleClaim}
+         returning id, parent_id`, [run.id, run.owed_at, opts.batchSize ?? parentLinkBatchSize]);
+      if (!claimed.length) break;
+      for (const c of claimed) {
+        const r = await sendParentLink(db, mailer, baseUrl, schoolId, c.parent_id, schedulerActor, null);
+        const status = r?.status === 'sent' || r?.status === 'failed' ? r.status : 'skipped';
+        await scope.update('agreement_resign_recipients', { id: c.id }, { status, link_id: r?.linkId ?? null });
+        if (status !== 'skipped') mine[status]++;
+      }
+    }
+    // Closed once nobody is left to send to and no other run is part way through a batch.
+    await db.transaction(async (tx) => {
+      const [closed] = await schoolScope(tx, schoolId).sql<{ sent: number; failed: number }>(
+        `update agreement_resign_runs set finished_at = now(),
+                sent = (select count(*) from agreement_resign_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'sent'),
+                failed = (select count(*) from agreement_resign_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'failed')
+          where school_id = :school and id = $1 and finished_at is null
+            and not exists (select 1 from agreement_resign_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'pending')
+         returning sent, failed`, [run.id]);
+      if (mine.sent || mine.failed || closed) {
+        await audit(tx, { schoolId, actor: schedulerActor, action: 'agreements.parent_links_sent', recordType: 'agreement', recordId: run.agreement_id,
+          detail: { versionId: run.version_id, sent: mine.sent, failed: mine.failed, finished: Boolean(closed) } });
+      }
+    });
+    out.sent += mine.sent;
+    out.failed += mine.failed;
+  }
+  return out;
+}
+
+/** The owed parents' links of every school (or only schoolId). Reads the runs across schools (the job's list of work); all else goes through each school's scope. */
+export async function runOwedParentLinks(db: Database, mailer: Mailer, baseUrl: string, opts: { schoolId?: string; batchSize?: number } = {}) {
+  const out = { sent: 0, failed: 0 };
+  const schools = (await db.query<{ school_id: string }>(
+    `select distinct school_id from agreement_resign_runs where finished_at is null and ($1::uuid is null or school_id = $1) order by school_id`, [opts.schoolId ?? null])).rows;
+  for (const { school_id: schoolId } of schools) {
+    const r = await sendOwedParentLinks(db, mailer, baseUrl, schoolId, { batchSize: opts.batchSize });
+    out.sent += r.sent;
+    out.failed += r.failed;
+  }
+  return out;
+}
+
+/** For the parents' page: the version whose links are being sent, and how many parents are still to be sent one. Null when none is owed. */
+export async function owedParentLinks(db: Queryable, schoolId: string) {
+  const scope = schoolScope(db, schoolId);
+  const [run] = await scope.sql<{ id: string; owed_at: Date; number: number }>(
+    `select r.id, r.owed_at, v.number from agreement_resign_runs r join agreement_versions v on v.id = r.version_id
+      where r.school_id = :school and r.finished_at is null order by v.number desc limit 1`);
+  if (!run) return null;
+  const [{ n }] = await scope.sql<{ n: number }>(
+    `with ${standingCtes()}, ${owedParentsSql} select ((select count(*) from owed) +
+       (select count(*) from agreement_resign_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'pending' and r.claimed_at >= now() - ${staleClaim}))::int as n`,
+    [run.id, run.owed_at]);
+  return { versionNumber: run.number, stillToSend: n };
 }
 
 /** Recent reminders that could not be sent, newest first, for the lead to see and send again. */

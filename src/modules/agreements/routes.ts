@@ -16,7 +16,7 @@ import {
   ensureAgreements, findParentLink, liftAccessDecision, nameMatches, outstanding, parentLinkPage, percent, publishVersion, recordAccessDecision,
   recordSignature, sendParentLink, standingCtes, startRenewal, textBlocks, type LinkProblem, type ParentChoice,
 } from './service';
-import { emailStaffToResign } from './renewal';
+import { emailStaffToResign, owedParentLinks } from './renewal';
 import renewalRoutes from './renewal-routes';
 import { copyFacts, emailVisitorCopy, failedVisitorCopies, signedCopy, signedCopyPdf } from './copies';
 
@@ -186,7 +186,8 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
       const emailed = form.data.change === 'meaning' ? await emailStaffToResign(db, mailer, config.baseUrl, req.ctx.school!.id, agreementId) : null;
       // Each audience is asked its own way: staff and governors by email now; the others' next step is named.
       const audience = (await agreementById(db, req.ctx.school!.id, agreementId))!.audience;
-      const nextStep = audience === 'parents' ? " Send parents and carers their new links from Parents' links (reminders, where set, also go by themselves)."
+      // Parents' links are owed from the publishing transaction and the agreements jobs send them within minutes.
+      const nextStep = audience === 'parents' ? " Parents and carers who still have a child to sign for will be emailed their personal links shortly: the Parents' links page shows how many are still to send. Pupils whose parents have no email address are on their class teacher's list for a paper copy."
         : audience === 'visitors' ? ' Visitors sign it at the reception kiosk on their next visit.'
           : audience === 'staff_governors' ? '' : ' Go through it with each class in a class session.';
       req.session.flash = form.data.change === 'meaning'
@@ -221,7 +222,7 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
         where p.school_id = :school and p.kind = 'parent' and p.left_on is null
         order by (k.signed < k.children) desc, l.email_status = 'failed' desc, p.family_name, p.given_name limit 500`);
     const failed = rows.filter((r: any) => r.email_status === 'failed').length;
-    return { parents: rows, failed };
+    return { parents: rows, failed, owed: await owedParentLinks(db, req.ctx.school!.id) };
   };
   app.get('/agreements/parents', { config: { action: 'agreements:manage' } }, async (req, reply) =>
     show(reply, `${v}/parents.njk`, { title: "Parents' agreements", ...(await parentsPage(req)) }));

@@ -123,6 +123,9 @@ export async function publishVersion(db: Queryable, schoolId: string, agreementI
     change_note: input.note ?? null, published_by: actor.userId,
   });
   if (title !== current.title) await scope.update('agreements', { id: agreementId }, { title });
+  // Parents have no account: their new links are owed, and the agreements jobs send them in
+  // batches (publishing stays quick whatever the number of parents).
+  if (input.changesMeaning && current.audience === 'parents') await scope.insert('agreement_resign_runs', { agreement_id: agreementId, version_id: version.id });
   await audit(db, {
     schoolId, actor, action: 'agreement.published', recordType: 'agreement', recordId: agreementId, ip,
     detail: { versionId: version.id, number, audience: current.audience, requiresResign: input.changesMeaning },

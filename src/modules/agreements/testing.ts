@@ -8,7 +8,8 @@ import { agreementForAudience, ensureAgreements, recordAccessDecision, recordSig
 
 /**
  * Gives a school a signature, a parent's link, a request to explain, a kiosk and a technology
- * access decision, a yearly renewal setting, a renewal and a chaser. parentId must be a parent of childId; staffPersonId a member of staff.
+ * access decision, a yearly renewal setting, a renewal, a chaser, and a parents' links run for
+ * a new version with one parent sent a link. parentId must be a parent of childId; staffPersonId a member of staff.
  */
 export async function addAgreementRecords(db: Database, schoolId: string, who: { staffPersonId: string; parentId: string; childId: string }) {
   await ensureAgreements(db, schoolId);
@@ -25,4 +26,6 @@ export async function addAgreementRecords(db: Database, schoolId: string, who: {
   await scope.insert('agreement_renewal_settings', { renewal_month: 9, renewal_day: 1, next_renewal_on: '2027-09-01', chase_every_days: 14 });
   await scope.insert('agreement_renewals', { renewal_year: 2026 });
   await scope.insert('agreement_chasers', { person_id: who.parentId, agreement_id: parents.id, reason: 'chaser', email_status: 'sent', link_id: link.id });
+  const run = await scope.insert<{ id: string }>('agreement_resign_runs', { agreement_id: parents.id, version_id: parents.version_id, finished_at: new Date(), sent: 1 });
+  await scope.insert('agreement_resign_recipients', { run_id: run.id, parent_id: who.parentId, status: 'sent', link_id: link.id });
 }

@@ -128,6 +128,8 @@ test('high alerts reach the safeguarding lead the same day, at most one email an
   const outbox = mkdtempSync(join(tmpdir(), 'harbour-high-'));
   const mailer = createMailer({ from: 'Harbour <harbour@test>', outboxDir: outbox });
   const lines = readFileSync(fixture, 'utf8').split('\n').filter(Boolean);
+  // Only the alert emails: run at a school-day hour, the scheduler also sends the daily digest.
+  const alertMail = () => readOutbox(outbox).filter((m) => /filtering alert/.test(m.subject));
   // Three blocked adult sites by one pupil (high), at a given time, as a separate log each.
   const highLog = (stamp: number, user: string) => {
     const f = join(mkdtempSync(join(tmpdir(), 'harbour-high-log-')), 'access.log');
@@ -135,21 +137,21 @@ test('high alerts reach the safeguarding lead the same day, at most one email an
     return f;
   };
   await ingestFile(t.db, highLog(1800000000, 'pupil.a'), { schoolId: school.id, mailer, baseUrl: 'http://harbour.test' });
-  assert.equal(readOutbox(outbox).length, 1, 'the first high alert is emailed at once');
-  assert.match(readOutbox(outbox)[0].subject, /a new high filtering alert/);
+  assert.equal(alertMail().length, 1, 'the first high alert is emailed at once');
+  assert.match(alertMail()[0].subject, /a new high filtering alert/);
   await ingestFile(t.db, highLog(1800000600, 'pupil.b'), { schoolId: school.id, mailer, baseUrl: 'http://harbour.test' });
-  assert.equal(readOutbox(outbox).length, 1, 'a second high alert within the hour waits');
+  assert.equal(alertMail().length, 1, 'a second high alert within the hour waits');
   const inTen = new Date(Date.now() + 10 * 60_000);
   assert.equal((await runDueMonitoringJobs(t.db, mailer, 'http://harbour.test', inTen, { schoolId: school.id })).alertsNotified, 0);
   const inSeventy = new Date(Date.now() + 70 * 60_000);
   assert.equal((await runDueMonitoringJobs(t.db, mailer, 'http://harbour.test', inSeventy, { schoolId: school.id })).alertsNotified, 1, 'the scheduler sends it once the hour is up');
-  assert.equal(readOutbox(outbox).length, 2);
+  assert.equal(alertMail().length, 2);
   // A critical alert does not wait for the hour.
   const crit = join(mkdtempSync(join(tmpdir(), 'harbour-crit-')), 'access.log');
   writeFileSync(crit, lines[3].replace(/^\d+\.\d+/, '1800001200.000') + '\n');
   await ingestFile(t.db, crit, { schoolId: school.id, mailer, baseUrl: 'http://harbour.test' });
-  assert.equal(readOutbox(outbox).length, 3);
-  assert.match(readOutbox(outbox)[2].subject, /critical/);
+  assert.equal(alertMail().length, 3);
+  assert.match(alertMail()[2].subject, /critical/);
   for (const m of readOutbox(outbox)) noSecrets(m);
 });
 

@@ -203,3 +203,22 @@ test("a school's list is imported from Senso's column shape with one reason; wit
     ['add', 'bullying', 'fight after school', 'high', 'Our previous monitoring list'],
   ]);
 });
+
+test("a school's all-words rule is imported, exported as it was written, and used by ingest; a bad rule row is named and nothing is saved", async () => {
+  const school = await makeSchool(t.db);
+  const dsl = await signedIn(t.app, school.personas.dsl);
+  const bad = await dsl.post('/monitoring/phrases/import', { csv: 'Phrase,Context,Action,Severity,Screenshot,Match,Type\nconker | conkers + pocket + hide,Bullying,Alert,3,No,All words,Keyword\nconker | conkers,Bullying,Alert,3,No,All words,Keyword\n', import_reason: 'Playground game used to hide threats' }, { from: '/monitoring/phrases' });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.body, /Row 3, Match: &quot;conker \| conkers&quot;: an all-words rule needs at least two groups/);
+  assert.equal((await t.db.query('select count(*)::int as n from monitoring_phrases where school_id = $1', [school.id])).rows[0].n, 0);
+  const csv = 'Phrase,Context,Action,Severity,Screenshot,Match,Type\nconker | conkers + pocket + hide,Bullying,Alert,3,No,All words,Keyword\n';
+  assert.equal((await dsl.post('/monitoring/phrases/import', { csv, import_reason: 'Playground game used to hide threats' }, { from: '/monitoring/phrases' })).statusCode, 303);
+  const dir = mkdtempSync(join(tmpdir(), 'harbour-rules-'));
+  const log = join(dir, 'access.log');
+  writeFileSync(log, '1709633740.101    290 10.20.4.22 TCP_MISS/200 80122 GET https://www.bing.com/search?q=hide+conkers+in+my+pocket&form=QBLH pupil.m.begum HIER_DIRECT/13.107.21.200 text/html\n');
+  await ingestFile(t.db, log, { schoolId: school.id });
+  const found = (await t.db.query('select risk, severity from monitoring_alerts where school_id = $1', [school.id])).rows;
+  assert.deepEqual(found, [{ risk: 'bullying', severity: 'high' }]);
+  const exported = await dsl.get('/monitoring/phrases/export.csv');
+  assert.match(exported.body, /bullying,conker \| conkers \+ pocket \+ hide,high,all,no,alert/);
+});

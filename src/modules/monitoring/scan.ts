@@ -147,6 +147,7 @@ export async function scanLogs(files: string[], opts: ScanOptions): Promise<Scan
         }
         if (setupError) {
           (stream as any).destroy?.();
+          await iter.return?.();
           throw new LogFileError(setupError);
         }
         markers = parser!.markers;

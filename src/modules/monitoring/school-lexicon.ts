@@ -13,7 +13,7 @@ export interface SchoolPhrase {
   risk: RiskArea;
   phrase: string;
   severity: Severity;
-  match: 'word' | 'phrase';
+  match: 'word' | 'phrase' | 'all';
   intent: boolean;
   reason: string;
 }
@@ -40,6 +40,8 @@ export async function schoolLexicon(db: Queryable, schoolId: string): Promise<Co
       ...l.phrases.filter((p) => !excluded.has(phraseKey(l.risk, p.phrase))),
       ...rows.filter((r) => r.action === 'add' && r.risk === l.risk).map((r) => ({ phrase: r.phrase, severity: r.severity, match: r.match, intent: r.intent })),
     ],
+    // An excluded phrase also stops the all-words rules whose words it holds ("unblocked games").
+    innocent: [...l.innocent, ...rows.filter((r) => r.action === 'exclude' && r.risk === l.risk && r.match !== 'all').map((r) => r.phrase)],
   }));
   return compileLexicon({ ...base, libraries });
 }

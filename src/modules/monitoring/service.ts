@@ -174,7 +174,7 @@ export interface NewPhrase {
   risk: RiskArea;
   phrase: string;
   severity: 'low' | 'medium' | 'high' | 'critical';
-  match: 'word' | 'phrase';
+  match: 'word' | 'phrase' | 'all';
   intent: boolean;
   reason: string;
 }

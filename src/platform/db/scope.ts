@@ -19,6 +19,8 @@ export const schoolTables = [
   'agreement_renewal_settings',
   'agreement_renewals',
   'agreement_chasers',
+  'agreement_resign_runs',
+  'agreement_resign_recipients',
   'incident_categories',
   'sanction_actions',
   'sanction_incident_types',

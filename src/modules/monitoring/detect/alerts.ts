@@ -6,7 +6,7 @@ import type { Alert, LogRequest, RiskArea, Severity } from '../types';
 import { raise, severityRank } from '../types';
 import { assessSearch, findPhrases, type CompiledLexicon } from './matcher';
 import { basicTokens } from './normalise';
-import { extractSearch, splitUrl } from './search-terms';
+import { extractSearch, splitUrl, type UrlParts } from './search-terms';
 
 export interface DetectorOptions {
   /** Repeats of one person's search (or blocked site) in one risk area within this time are one alert. */
@@ -20,9 +20,9 @@ const assetExtension = /\.(png|jpe?g|gif|webp|avif|svg|ico|bmp|css|js|mjs|map|wo
 const assetMime = /^(image\/|font\/|text\/css|(application|text)\/(x-)?javascript|application\/json)/i;
 
 /** A request for a page's images, scripts, styles or fonts (by its extension or MIME type). */
-export function isAsset(url: string, mime: string | null): boolean {
+export function isAsset(url: string | UrlParts, mime: string | null): boolean {
   if (mime && assetMime.test(mime)) return true;
-  const { path } = splitUrl(url);
+  const { path } = typeof url === 'string' ? splitUrl(url) : url;
   return assetExtension.test(path);
 }
 
@@ -32,19 +32,34 @@ export interface CategoryFinding { risk: RiskArea; severity: Severity; matched: 
 export function mapFilterCategory(lex: CompiledLexicon, category: string | null, reason: string | null): CategoryFinding | null {
   const text = [category, reason].filter(Boolean).join(' ');
   if (!text) return null;
+  // A filter has a short list of categories and reasons: each is read once per lexicon.
+  let memo = categoryMemo.get(lex);
+  if (!memo) categoryMemo.set(lex, (memo = new Map()));
+  if (memo.has(text)) return memo.get(text)!;
+  const found = readCategory(lex, text);
+  if (memo.size > 10_000) memo.clear();
+  memo.set(text, found);
+  return found;
+}
+
+const categoryMemo = new WeakMap<CompiledLexicon, Map<string, CategoryFinding | null>>();
+
+function readCategory(lex: CompiledLexicon, text: string): CategoryFinding | null {
   const tokens = basicTokens(text);
   const joined = ` ${tokens.join(' ')} `;
-  for (const rule of lex.set.categories.rules) {
-    for (const w of rule.words) {
-      const t = basicTokens(w).join(' ');
-      if (t && joined.includes(` ${t} `)) return { risk: rule.risk, severity: rule.severity, matched: w };
-    }
-  }
+  for (const c of lex.categoryWords) if (joined.includes(c.spaced)) return { risk: c.risk, severity: c.severity, matched: c.word };
   return null;
 }
 
 function bypassHost(lex: CompiledLexicon, host: string): string | null {
-  for (const h of lex.bypassHosts) if (host === h || host.endsWith(`.${h}`)) return h;
+  // The host and each domain above it ("a.b.example.com", "b.example.com", ...), looked up whole.
+  let at = 0;
+  while (at !== -1) {
+    const suffix = at === 0 ? host : host.slice(at);
+    if (lex.bypassHosts.has(suffix)) return suffix;
+    const dot = host.indexOf('.', at);
+    at = dot === -1 ? -1 : dot + 1;
+  }
   return null;
 }
 
@@ -85,7 +100,8 @@ export class Detector {
   request(source: string, line: number, req: LogRequest): void {
     this.closeOlderThan(req.time - this.groupWindow);
     const lex = this.lex;
-    const search = extractSearch(req.url);
+    const parts = splitUrl(req.url);
+    const search = extractSearch(parts);
     let finding: { risk: RiskArea; severity: Severity; reason: string } | null = null;
     let query: string | null = null;
     if (search) {
@@ -95,7 +111,7 @@ export class Detector {
         query = search.query;
       }
     }
-    const { host } = splitUrl(req.url);
+    const { host } = parts;
     if (req.blocked) {
       const cat = mapFilterCategory(lex, req.category, req.reason);
       const catText = req.category ? `category "${req.category}"` : `reason "${req.reason}"`;
@@ -122,7 +138,7 @@ export class Detector {
     }
     if (!finding) return;
 
-    const asset = !search && isAsset(req.url, req.mime);
+    const asset = !search && isAsset(parts, req.mime);
     if (asset && finding.risk !== 'illegal-content') {
       this.counts.assetsSuppressed++;
       return;

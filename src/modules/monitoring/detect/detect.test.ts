@@ -202,3 +202,47 @@ test('a low word typed in disguise, or an age-restricted thing sought by someone
   assert.deepEqual(normaliseSearch('films for under 18s in the 1990s', lex.vocab).tokens, ['films', 'for', 'under', '18s', 'in', 'the', '1990s'], 'numbers as written are not digits for letters');
   assert.deepEqual(normaliseSearch('pr0nhub', lex.vocab).tokens, ['pornhub'], 'a slang word run into a word of the libraries');
 });
+
+test('an all-words rule matches its groups in any order, with other words between, and says which words it matched', () => {
+  const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
+  for (const q of ['how much paracetamol is lethal', 'is a lethal amount of paracetamol a lot', 'lethal dose of sleeping pills']) {
+    const f = assessSearch(lex, q)!;
+    assert.equal(f.risk, 'suicide-self-harm', q);
+    assert.equal(f.severity, 'critical', q);
+  }
+  const f = assessSearch(lex, 'how much paracetamol is lethal')!;
+  assert.match(f.reason, /matched the words "paracetamol" \+ "lethal" of the all-words rule/);
+  assert.equal(sev('how much paracetamol can a child have'), null, 'one group alone is not a match');
+  // Three groups, in any order, with a plural the rule does not spell out.
+  assert.equal(assessSearch(lex, 'a man on snapchat keeps asking to meet me')?.risk, 'grooming-exploitation');
+  assert.equal(assessSearch(lex, 'snapchat stranger wants pics')?.severity, 'high');
+});
+
+test('words of a rule typed in disguise are undone, and one word never counts for two groups', async () => {
+  const { compileLexicon: compile } = await import('./matcher');
+  const { loadLexicon } = await import('../lexicon/index');
+  const base = loadLexicon();
+  const rule = { phrase: 'pills | tablets + overdose | lethal - vitamin', severity: 'high' as const, match: 'all' as const, intent: false };
+  const test = compile({ ...base, libraries: base.libraries.map((l) => (l.risk === 'drugs' ? { ...l, phrases: [rule] } : { ...l, phrases: [] })) });
+  assert.equal(assessSearch(test, 'lethal t4bl3ts')?.severity, 'high', 'digits for letters inside a group');
+  assert.match(assessSearch(test, 'l e t h a l pills')!.reason, /letters spaced out/);
+  assert.equal(assessSearch(test, 'pill lethal'), null, 'a plural the rule names does not stand for its singular');
+  assert.equal(assessSearch(test, 'lethal overdoses')?.severity, undefined, 'no tablets: not a match');
+  assert.equal(assessSearch(test, 'lethal vitamin tablets'), null, 'a word after " - " cancels the rule');
+  const overlap = compile({ ...base, libraries: base.libraries.map((l) => (l.risk === 'drugs' ? { ...l, phrases: [{ ...rule, phrase: 'overdose | pills + overdose | lethal' }] } : { ...l, phrases: [] })) });
+  assert.equal(assessSearch(overlap, 'overdose'), null, 'one word cannot fill two groups');
+  assert.equal(assessSearch(overlap, 'overdose pills')?.severity, 'high');
+});
+
+test('innocent phrases cancel a rule, context lowers it unless it is about method or intent, and a game lowers violence', () => {
+  const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
+  assert.equal(sev('ingredients for a nail bomb'), 'high');
+  assert.equal(sev('how to make a bath bomb at home'), null, 'the innocent "bath bomb" holds a word the rule matched');
+  assert.equal(sev('where to buy a shotgun in skyrim'), 'low', 'a game setting lowers violence');
+  assert.equal(sev('where to buy a shotgun'), 'high');
+  assert.equal(sev('my cousin joined an extremist group'), 'high');
+  assert.match(assessSearch(lex, 'my cousin joined an extremist group pshe')!.reason, /all-words rule.*lowered to low by the context word "pshe"/);
+  assert.equal(sev('how many paracetamol is lethal homework'), 'critical', 'a method-or-intent rule keeps its severity');
+  assert.match(assessSearch(lex, 'razor blades to cut with')!.reason, /all-words rule/);
+  assert.equal(sev('how to cut hair with a razor'), null);
+});

@@ -2,10 +2,35 @@
 // the severity: context words lower what is not about method or intent; innocent phrases
 // ("suicide squad") cancel the match they contain; a game or story setting lowers violence.
 import { basicTokens, buildVocabulary, normaliseSearch, type Vocabulary } from './normalise';
-import { loadLexicon, type LexiconSet, type Phrase, type PhraseLibrary } from '../lexicon/index';
+import { loadLexicon, parseAllWords, type LexiconSet, type Phrase, type PhraseLibrary } from '../lexicon/index';
 import { severityRank, type RiskArea, type Severity } from '../types';
 
 interface Entry { tokens: string[]; phrase: Phrase; risk: RiskArea }
+
+/** An all-words rule compiled: each group's alternatives as token lists, and what cancels it. */
+interface Rule { groups: Map<string, string[][]>[]; unless: string[][]; phrase: Phrase; risk: RiskArea }
+
+/** A group's alternatives listed by their first word, so finding a group reads each word of the search once. */
+function indexGroup(alternatives: string[][]): Map<string, string[][]> {
+  const m = new Map<string, string[][]>();
+  for (const a of alternatives) push(m, a[0], a);
+  return m;
+}
+
+/** Common words: a rule is never looked up by a group that holds one, if another group will do. */
+const commonWords = new Set(['a', 'an', 'the', 'i', 'im', 'me', 'my', 'myself', 'you', 'your', 'he', 'she', 'they', 'them', 'him', 'her', 'his', 'it', 'we', 'us',
+  'how', 'to', 'do', 'does', 'did', 'can', 'is', 'are', 'was', 'of', 'on', 'in', 'at', 'for', 'with', 'without', 'from', 'by', 'and', 'or', 'not', 'no', 'what', 'why',
+  'when', 'where', 'who', 'which', 'get', 'make', 'be', 'best', 'way', 'ways', 'much', 'many', 'some', 'someone', 'people', 'all', 'out', 'up', 'off', 'if',
+  'school', 'online', 'game', 'games', 'free', 'fast', 'new', 'one', 'man', 'boy', 'girl', 'kids', 'buy', 'want', 'go', 'have', 'take', 'keep', 'find', 'help']);
+
+/** The alternatives a rule accepts for one written alternative: the words as written, a plural, and a phrase typed as one word. */
+function expandAlternative(alt: string[]): string[][] {
+  const out = [alt];
+  const last = alt[alt.length - 1];
+  if (last.length >= 3 && /[a-z]$/.test(last) && !last.endsWith('s')) out.push([...alt.slice(0, -1), `${last}s`]);
+  if (alt.length > 1 && alt.join('').length >= 6) out.push([alt.join('')]);
+  return out;
+}
 
 export interface SearchFinding {
   risk: RiskArea;
@@ -26,7 +51,11 @@ export interface CompiledLexicon {
   innocent: Map<RiskArea, string[][]>;
   context: string[][];
   setting: Map<RiskArea, string[][]>;
+  /** All-words rules, each listed under the first words of the alternatives of its least common group. */
+  rulesByWord: Map<string, Rule[]>;
   bypassHosts: Set<string>;
+  /** The filter's category words, already tokenised, in the order the rules list them. */
+  categoryWords: { risk: RiskArea; severity: Severity; word: string; spaced: string }[];
   libraries: Map<RiskArea, PhraseLibrary>;
 }
 
@@ -47,9 +76,25 @@ export function compileLexicon(set: LexiconSet = loadLexicon()): CompiledLexicon
   const setting = new Map<RiskArea, string[][]>();
   const libraries = new Map<RiskArea, PhraseLibrary>();
   const bypassHosts = new Set<string>();
+  const rulesByWord = new Map<string, Rule[]>();
   for (const lib of set.libraries) {
     libraries.set(lib.risk, lib);
     for (const p of lib.phrases) {
+      if (p.match === 'all') {
+        const parsed = parseAllWords(p.phrase);
+        if (typeof parsed === 'string') continue; // refused when the library was read
+        const groups = parsed.groups.map((g) => g.flatMap(expandAlternative));
+        const rule: Rule = { groups: groups.map(indexGroup), unless: parsed.unless, phrase: p, risk: lib.risk };
+        // Words typed as one ("wanttodie") are not words to split spaced-out letters into.
+        for (const g of parsed.groups) for (const a of g) words.push(...a);
+        for (const g of groups) for (const a of g) if (a.length === 1) squashedWords.push(a[0]);
+        for (const u of rule.unless) words.push(...u);
+        // Indexed by its least common group: most searches hold none of its words, and check no rule.
+        const cost = (g: string[][]) => g.reduce((n, a) => n + (commonWords.has(a[0]) ? 50 : 1), 0);
+        const key = groups.reduce((best, g) => (cost(g) < cost(best) ? g : best));
+        for (const w of new Set(key.map((a) => a[0]))) push(rulesByWord, w, rule);
+        continue;
+      }
       const tokens = basicTokens(p.phrase);
       if (!tokens.length) continue;
       const e: Entry = { tokens, phrase: p, risk: lib.risk };
@@ -70,7 +115,14 @@ export function compileLexicon(set: LexiconSet = loadLexicon()): CompiledLexicon
   const context = set.context.words.map((x) => basicTokens(x)).filter((t) => t.length);
   for (const c of context) words.push(...c);
   const vocab = buildVocabulary(words, set.slang.rules, squashedWords);
-  return { set, vocab, byFirst, squashed, longWords, innocent, context, setting, bypassHosts, libraries };
+  const categoryWords: CompiledLexicon['categoryWords'] = [];
+  for (const rule of set.categories.rules) {
+    for (const w of rule.words) {
+      const t = basicTokens(w).join(' ');
+      if (t) categoryWords.push({ risk: rule.risk, severity: rule.severity, word: w, spaced: ` ${t} ` });
+    }
+  }
+  return { set, vocab, byFirst, squashed, longWords, innocent, context, setting, rulesByWord, bypassHosts, categoryWords, libraries };
 }
 
 function findSeq(tokens: string[], seq: string[], from = 0): number {
@@ -81,7 +133,64 @@ function findSeq(tokens: string[], seq: string[], from = 0): number {
   return -1;
 }
 
-interface Hit { entry: Entry; start: number; end: number }
+interface Hit { entry: Entry; start: number; end: number; /** For an all-words rule: where each group was found. */ spans?: [number, number][] }
+
+/** Where one group of a rule is found: every [start, end) of any of its alternatives. */
+function groupSpans(tokens: string[], group: Map<string, string[][]>): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const alts = group.get(tokens[i]);
+    if (!alts) continue;
+    next: for (const a of alts) {
+      for (let k = 1; k < a.length; k++) if (tokens[i + k] !== a[k]) continue next;
+      out.push([i, i + a.length]);
+    }
+  }
+  return out;
+}
+
+/** Each group of the rule on words of its own (no word counts for two groups), or null. */
+function matchRule(tokens: string[], rule: Rule): [number, number][] | null {
+  const found: [number, number][][] = [];
+  for (const g of rule.groups) {
+    const s = groupSpans(tokens, g);
+    if (!s.length) return null;
+    found.push(s);
+  }
+  const chosen: [number, number][] = [];
+  const place = (i: number): boolean => {
+    if (i === found.length) return true;
+    for (const s of found[i]) {
+      if (chosen.some((c) => s[0] < c[1] && c[0] < s[1])) continue;
+      chosen.push(s);
+      if (place(i + 1)) return true;
+      chosen.pop();
+    }
+    return false;
+  };
+  return place(0) ? chosen.slice() : null;
+}
+
+/** Every all-words rule met by the tokens. Only rules listed under a word of the search are checked. */
+export function findRules(lex: CompiledLexicon, tokens: string[]): Hit[] {
+  let hits: Hit[] | null = null;
+  let tried: Set<Rule> | null = null;
+  for (const t of tokens) {
+    const rules = lex.rulesByWord.get(t);
+    if (!rules) continue;
+    for (const r of rules) {
+      if (tried?.has(r)) continue;
+      (tried ??= new Set()).add(r);
+      const spans = matchRule(tokens, r);
+      if (!spans) continue;
+      if (r.unless.length && r.unless.some((u) => findSeq(tokens, u) !== -1)) continue;
+      const start = Math.min(...spans.map((s) => s[0]));
+      const end = Math.max(...spans.map((s) => s[1]));
+      (hits ??= []).push({ entry: { tokens: [], phrase: r.phrase, risk: r.risk }, start, end, spans });
+    }
+  }
+  return hits ?? [];
+}
 
 /** Every phrase of the libraries found on whole words of the tokens. */
 export function findPhrases(lex: CompiledLexicon, tokens: string[]): Hit[] {
@@ -101,6 +210,14 @@ export function findPhrases(lex: CompiledLexicon, tokens: string[]): Hit[] {
 }
 
 function insideInnocent(tokens: string[], hit: Hit, phrases: string[][]): string | null {
+  // An all-words rule is cancelled when an innocent phrase holds any of the words it matched ("make a bath bomb").
+  if (hit.spans) {
+    for (const [start, end] of hit.spans) {
+      const found = insideInnocent(tokens, { entry: hit.entry, start, end }, phrases);
+      if (found) return found;
+    }
+    return null;
+  }
   for (const p of phrases) {
     let at = findSeq(tokens, p);
     while (at !== -1) {
@@ -131,6 +248,7 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
   const { tokens, disguised, disguises } = normaliseSearch(query, lex.vocab);
   if (!tokens.length) return null;
   const hits = findPhrases(lex, tokens);
+  if (lex.rulesByWord.size) hits.push(...findRules(lex, tokens));
   if (!hits.length) return null;
   const context = firstPresent(tokens, lex.context);
   let best: (SearchFinding & { rank: number; len: number }) | null = null;
@@ -138,7 +256,9 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
     if (insideInnocent(tokens, h, lex.innocent.get(h.entry.risk) ?? [])) continue;
     const p = h.entry.phrase;
     let severity = p.severity;
-    let why = `matched "${p.phrase}" (${h.entry.risk}, ${p.severity}${p.intent ? ', method or intent' : ''})`;
+    let why = h.spans
+      ? `matched the words ${h.spans.slice().sort((a, b) => a[0] - b[0]).map(([s, e]) => `"${tokens.slice(s, e).join(' ')}"`).join(' + ')} of the all-words rule "${p.phrase}" (${h.entry.risk}, ${p.severity}${p.intent ? ', method or intent' : ''})`
+      : `matched "${p.phrase}" (${h.entry.risk}, ${p.severity}${p.intent ? ', method or intent' : ''})`;
     const setting = firstPresent(tokens, lex.setting.get(h.entry.risk) ?? []);
     if (setting) {
       severity = 'low';
@@ -154,7 +274,7 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
       // "g u n s") is raised to the queue, as is an age-restricted thing sought by someone under age.
       const age = ageRestricted.has(h.entry.risk) ? firstPresent(tokens, underAge) : null;
       const obtain = obtainRisks.has(h.entry.risk) ? firstPresent(tokens, obtaining) : null;
-      if (disguised.slice(h.start, h.end).some(Boolean)) {
+      if ((h.spans ?? [[h.start, h.end]]).some(([s, e]) => disguised.slice(s, e).some(Boolean))) {
         severity = 'medium';
         why += ', raised to medium: typed in disguise';
       } else if (age) {
@@ -167,7 +287,7 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
     }
     if (disguises.length) why += `; disguise undone: ${disguises.join(', ')}`;
     const rank = severityRank(severity);
-    const len = h.end - h.start;
+    const len = h.spans ? h.spans.reduce((n, [s, e]) => n + e - s, 0) : h.end - h.start;
     if (!best || rank > best.rank || (rank === best.rank && (riskOrder.indexOf(h.entry.risk) < riskOrder.indexOf(best.risk) || (h.entry.risk === best.risk && len > best.len)))) {
       best = { risk: h.entry.risk, severity, phrase: p.phrase, intent: p.intent, reason: `search ${why}`, rank, len };
     }

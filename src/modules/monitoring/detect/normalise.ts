@@ -23,8 +23,14 @@ export interface Vocabulary {
   plain: Set<string>;
   /** A word with its repeated letters collapsed ("kill" -> "kil"), to the words it may stand for. */
   collapsed: Map<string, string[]>;
-  slang: { from: string[]; to: string[]; next?: Set<string>; near?: Set<string> }[];
+  slang: CompiledSlang[];
+  /** The slang rules, listed by their first word, in the order the library gives them. */
+  slangByFirst: Map<string, CompiledSlang[]>;
+  /** One-word slang of three letters or more that may be run together with a word ("pronhub"). */
+  prefixSlang: CompiledSlang[];
 }
+
+interface CompiledSlang { from: string[]; to: string[]; next?: Set<string>; near?: Set<string> }
 
 export function collapseRepeats(word: string): string {
   return word.replace(/(.)\1+/g, '$1');
@@ -44,17 +50,24 @@ export function buildVocabulary(words: Iterable<string>, slang: SlangRule[], squ
     if (list) list.push(w);
     else collapsed.set(c, [w]);
   }
-  return {
-    words: set,
-    plain,
-    collapsed,
-    slang: slang.map((r) => ({ from: basicTokens(r.from), to: basicTokens(r.to), next: r.next ? new Set(r.next) : undefined, near: r.near ? new Set(r.near) : undefined })),
-  };
+  const compiled: CompiledSlang[] = slang.map((r) => ({ from: basicTokens(r.from), to: basicTokens(r.to), next: r.next ? new Set(r.next) : undefined, near: r.near ? new Set(r.near) : undefined }));
+  const slangByFirst = new Map<string, CompiledSlang[]>();
+  for (const r of compiled) {
+    if (!r.from.length) continue;
+    const l = slangByFirst.get(r.from[0]);
+    if (l) l.push(r);
+    else slangByFirst.set(r.from[0], [r]);
+  }
+  const prefixSlang = compiled.filter((r) => r.from.length === 1 && !r.next && !r.near && r.from[0].length >= 3);
+  return { words: set, plain, collapsed, slang: compiled, slangByFirst, prefixSlang };
 }
 
 /** Lower case, accents and look-alike letters removed. */
 export function foldCase(text: string): string {
-  let s = text.toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '');
+  const lower = text.toLowerCase();
+  // Plain ASCII has no accents to remove (most searches): skip the Unicode work.
+  if (!/[^\x00-\x7f]/.test(lower)) return lower;
+  let s = lower.normalize('NFKD').replace(/\p{M}/gu, '');
   if (/[^\x00-\x7f]/.test(s)) s = s.replace(/[^\x00-\x7f]/g, (ch) => lookAlikes[ch] ?? ch);
   return s;
 }
@@ -80,10 +93,13 @@ function punctuationDisguise(t: string): boolean {
 }
 
 function undisguiseToken(raw: string, vocab: Vocabulary, found: Set<string>): string {
+  // Most words are plain letters: a word of the libraries, or an ordinary word with nothing to undo.
+  const simple = /^[a-z]+$/.test(raw);
+  if (simple && vocab.words.has(raw)) return raw;
   // Trim punctuation at the ends, keeping a leading $ or @ that may stand for a letter.
-  const t = raw.replace(/^[^a-z0-9$@|!]+/, '').replace(/[^a-z0-9$@]+$/, '');
+  const t = simple ? raw : raw.replace(/^[^a-z0-9$@|!]+/, '').replace(/[^a-z0-9$@]+$/, '');
   if (!t) return '';
-  const plain = t.replace(/[^a-z0-9]/g, '');
+  const plain = simple ? raw : t.replace(/[^a-z0-9]/g, '');
   if (t.includes('*')) {
     const u = uncensor(t, vocab);
     if (u) {
@@ -116,9 +132,9 @@ function undisguiseToken(raw: string, vocab: Vocabulary, found: Set<string>): st
   }
   // A slang word run together with a word ("pronhub"): replaced when what results is a word of the libraries.
   if (!vocab.words.has(word) && word.length >= 6) {
-    for (const rule of vocab.slang) {
+    for (const rule of vocab.prefixSlang) {
       const from = rule.from[0];
-      if (rule.from.length !== 1 || rule.next || rule.near || from.length < 3 || !word.startsWith(from)) continue;
+      if (!word.startsWith(from)) continue;
       const candidate = rule.to.join('') + word.slice(from.length);
       if (vocab.words.has(candidate)) {
         found.add(`slang ("${from}")`);
@@ -165,21 +181,23 @@ export function normaliseSearch(text: string, vocab: Vocabulary): Normalised {
   const found = new Set<string>();
   const folded = foldCase(text);
   if (folded !== text.toLowerCase()) found.add('accents or look-alike letters');
-  // Which disguises count as typed on purpose (accents and slang are how people write).
-  const deliberate = (before: Set<string>) => [...found].some((d) => !before.has(d) && !d.startsWith('slang') && d !== 'accents or look-alike letters');
   let tokens: string[] = [];
   let flags: boolean[] = [];
+  const own = new Set<string>();
   for (const raw of folded.split(separators)) {
-    const mark = new Set(found);
-    // Each token is judged on its own: clear what earlier tokens found, then put it back.
-    found.clear();
+    // Each token is judged on its own: what it needed undoing, then added to the search's list.
+    own.clear();
     // A symbol on its own for a letter, in letters spaced out ("$ u i c i d e").
-    const w = raw.length === 1 && /[$@!|€£¡]/.test(raw) ? leet[raw] : undisguiseToken(raw, vocab, found);
-    const own = deliberate(new Set());
-    for (const d of mark) found.add(d);
+    const w = raw.length === 1 && /[$@!|€£¡]/.test(raw) ? leet[raw] : undisguiseToken(raw, vocab, own);
+    // Which disguises count as typed on purpose (accents and slang are how people write).
+    let ownDeliberate = false;
+    for (const d of own) {
+      found.add(d);
+      if (!d.startsWith('slang') && d !== 'accents or look-alike letters') ownDeliberate = true;
+    }
     if (!w) continue;
     tokens.push(w);
-    flags.push(own);
+    flags.push(ownDeliberate);
   }
 
   // Letters spaced out ("s u i c i d e"): a run of three or more one-letter tokens is one word.
@@ -211,9 +229,8 @@ export function normaliseSearch(text: string, vocab: Vocabulary): Normalised {
     const outFlags: boolean[] = [];
     for (let i = 0; i < tokens.length; ) {
       let applied = false;
-      for (const rule of vocab.slang) {
+      for (const rule of vocab.slangByFirst.get(tokens[i]) ?? []) {
         const n = rule.from.length;
-        if (tokens[i] !== rule.from[0]) continue;
         let ok = true;
         for (let k = 1; k < n; k++) if (tokens[i + k] !== rule.from[k]) { ok = false; break; }
         if (!ok) continue;

@@ -27,8 +27,13 @@ export function splitUrl(url: string): UrlParts {
 
 /** Decodes a query-string value: %XX escapes as UTF-8 and + as a space; a broken escape is kept as it is. */
 export function decodeQueryValue(v: string): string {
-  const s = v.replace(/\+/g, ' ');
+  const s = v.indexOf('+') === -1 ? v : v.replace(/\+/g, ' ');
   if (s.indexOf('%') === -1) return s;
+  try {
+    return decodeURIComponent(s); // well-formed UTF-8 escapes (nearly every search)
+  } catch {
+    // a broken escape or bytes that are not UTF-8: decoded byte by byte below
+  }
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -104,8 +109,8 @@ function engineFor(host: string): Engine | null {
 export interface ExtractedSearch { engine: string; query: string }
 
 /** The search term in a URL, or null when the URL is not a search. */
-export function extractSearch(url: string): ExtractedSearch | null {
-  const { host, path, query } = splitUrl(url);
+export function extractSearch(url: string | UrlParts): ExtractedSearch | null {
+  const { host, path, query } = typeof url === 'string' ? splitUrl(url) : url;
   const engine = engineFor(host);
   if (!engine) return null;
   if (engine.fromPath) {

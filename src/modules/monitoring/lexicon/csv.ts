@@ -6,7 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { toCsv } from '../../../platform/csv/write';
 import { basicTokens } from '../detect/normalise';
 import { isRiskArea, isSeverity, riskAreas, severities, type RiskArea, type Severity } from '../types';
-import { loadLexicon, type MatchType, type PhraseLibrary } from './index';
+import { allWordsExample, loadLexicon, parseAllWords, type MatchType, type PhraseLibrary } from './index';
 
 /** One phrase as a list carries it. action "exclude" means the school does not want it matched. */
 export interface ListedPhrase {
@@ -21,6 +21,9 @@ export interface ListedPhrase {
 
 export interface ImportProblem { row: number; field: string; message: string }
 export interface ImportResult { phrases: ListedPhrase[]; problems: ImportProblem[]; shape: 'harbour' | 'senso' }
+
+/** The longest phrase or all-words rule a list may carry (as the school's table allows). */
+export const maxPhraseLength = 2000;
 
 export const harbourColumns = ['risk', 'phrase', 'severity', 'match', 'intent', 'action'];
 export const sensoColumns = ['Phrase', 'Context', 'Action', 'Severity', 'Screenshot', 'Match', 'Type'];
@@ -37,11 +40,15 @@ export function exportHarbourCsv(rows: ListedPhrase[]): string {
   return toCsv(harbourColumns, rows.map((r) => [r.risk, r.phrase, r.severity, r.match, r.intent ? 'yes' : 'no', r.action]));
 }
 
-/** Senso's column shape. Context holds the risk area's identifier; Type says Keyword, Phrase, or Intent for a method-or-intent phrase. */
+/**
+ * Senso's column shape. Context holds the risk area's identifier; Match says Whole word, Phrase or
+ * All words (an all-words rule: "pills | tablets + lethal | how many"); Type says Keyword, Phrase,
+ * or Intent for a method-or-intent phrase or rule.
+ */
 export function exportSensoCsv(rows: ListedPhrase[]): string {
   return toCsv(sensoColumns, rows.map((r) => [
     r.phrase, r.risk, r.action === 'exclude' ? 'Ignore' : 'Alert', titleCase(r.severity), r.screenshot ? 'Yes' : 'No',
-    r.match === 'word' ? 'Whole word' : 'Phrase', r.intent ? 'Intent' : r.match === 'word' ? 'Keyword' : 'Phrase',
+    r.match === 'word' ? 'Whole word' : r.match === 'all' ? 'All words' : 'Phrase', r.intent ? 'Intent' : r.match === 'word' ? 'Keyword' : 'Phrase',
   ]));
 }
 
@@ -96,6 +103,7 @@ export function importPhraseCsv(text: string): ImportResult {
     const cell = (name: string) => { const c = col(name); return c === -1 ? '' : unprotect((r[c] ?? '').trim()); };
     const phrase = cell('phrase').replace(/\s+/g, ' ');
     if (!phrase) return problems.push({ row, field: 'phrase', message: 'no phrase' });
+    if (phrase.length > maxPhraseLength) return problems.push({ row, field: senso ? 'Phrase' : 'phrase', message: `the phrase is ${phrase.length} characters long; the most is ${maxPhraseLength}` });
     const risk = readRiskArea(senso ? cell('context') : cell('risk'));
     if (!risk) return problems.push({ row, field: senso ? 'Context' : 'risk', message: `"${senso ? cell('context') : cell('risk')}" is not a risk area Harbour knows (${riskAreas.join(', ')})` });
     const sevText = cell('severity');
@@ -103,12 +111,23 @@ export function importPhraseCsv(text: string): ImportResult {
     if (!severity) return problems.push({ row, field: senso ? 'Severity' : 'severity', message: `"${sevText}" is not a severity (low, medium, high, critical or 1 to 4)` });
     const matchText = cell('match').toLowerCase();
     const typeText = cell('type').toLowerCase();
-    let match: MatchType = phrase.includes(' ') ? 'phrase' : 'word';
-    if (matchText && /partial|contains|anywhere/.test(matchText)) {
-      problems.push({ row, field: senso ? 'Match' : 'match', message: 'Harbour matches whole words only, so this phrase is read as whole words (a note; the row is kept)' });
+    const matchField = senso ? 'Match' : 'match';
+    // An all-words rule: Match "all" or "all words", or no Match and the phrase written with " + ".
+    const allWords = /^all( words)?$/.test(matchText) || (!matchText && / \+ /.test(phrase));
+    if (allWords) {
+      const rule = parseAllWords(phrase);
+      if (typeof rule === 'string') return problems.push({ row, field: matchField, message: `"${phrase}": ${rule}` });
+    } else if (/\b(all|any)\b|\+/.test(matchText)) {
+      return problems.push({ row, field: matchField, message: `"${cell('match')}" is not a match type Harbour knows (whole word, phrase, or all words with groups written as ${allWordsExample})` });
     }
-    if (/^(word|whole word|whole|exact)$/.test(matchText)) match = 'word';
-    else if (matchText === 'phrase' || (!matchText && typeText === 'phrase')) match = 'phrase';
+    let match: MatchType = allWords ? 'all' : phrase.includes(' ') ? 'phrase' : 'word';
+    if (!allWords) {
+      if (matchText && /partial|contains|anywhere/.test(matchText)) {
+        problems.push({ row, field: matchField, message: 'Harbour matches whole words only, so this phrase is read as whole words (a note; the row is kept)' });
+      }
+      if (/^(word|whole word|whole|exact)$/.test(matchText)) match = 'word';
+      else if (matchText === 'phrase' || (!matchText && typeText === 'phrase')) match = 'phrase';
+    }
     const actionText = cell('action').toLowerCase();
     const action = /ignore|exclude|allow|whitelist|none|off/.test(actionText) ? 'exclude' : 'alert';
     const intent = senso ? typeText === 'intent' : yes(cell('intent'));

@@ -3,10 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRiskArea, isSeverity, riskAreas, type RiskArea, type Severity } from '../types';
-import type { SlangRule } from '../detect/normalise';
+import { basicTokens, type SlangRule } from '../detect/normalise';
 
-/** How a phrase is matched: a whole word, or whole words in a row. Never part of a word. */
-export type MatchType = 'word' | 'phrase';
+/**
+ * How a phrase is matched: a whole word, whole words in a row, or (`all`) an all-words rule:
+ * groups of words that must all be in the search, in any order ("paracetamol | pills + lethal | fatal").
+ * Never part of a word.
+ */
+export type MatchType = 'word' | 'phrase' | 'all';
 
 export interface Phrase {
   phrase: string;
@@ -53,10 +57,46 @@ export function validateLibrary(doc: any, label: string): PhraseLibrary {
   doc.phrases.forEach((p: any, i: number) => {
     if (!p || typeof p.phrase !== 'string' || !p.phrase.trim()) throw new Error(`${label}: phrase ${i + 1} has no text`);
     if (!isSeverity(p.severity)) throw new Error(`${label}: phrase "${p.phrase}": severity must be low, medium, high or critical`);
-    if (p.match !== 'word' && p.match !== 'phrase') throw new Error(`${label}: phrase "${p.phrase}": match must be word or phrase`);
+    if (p.match !== 'word' && p.match !== 'phrase' && p.match !== 'all') throw new Error(`${label}: phrase "${p.phrase}": match must be word, phrase or all`);
+    if (p.match === 'all') {
+      const rule = parseAllWords(p.phrase);
+      if (typeof rule === 'string') throw new Error(`${label}: rule "${p.phrase}": ${rule}`);
+    }
     p.intent = !!p.intent;
   });
   return { innocent: [], title: doc.risk, ...doc };
+}
+
+/** An all-words rule read from its text: groups that must all appear, and words that cancel it. */
+export interface AllWordsRule {
+  /** Each group is a list of alternatives; each alternative is one or more words in a row. */
+  groups: string[][][];
+  /** Words or phrases that cancel the rule when any is in the search ("hair | shave"). */
+  unless: string[][];
+}
+
+export const allWordsExample = '"paracetamol | pills + lethal | how many" (groups joined by " + ", alternatives by " | ", and optionally " - " then words that cancel it)';
+
+/**
+ * Reads an all-words rule: groups joined by " + ", alternatives in a group by " | ", and
+ * optionally " - " followed by alternatives that cancel the rule. Returns the problem as text when
+ * the rule cannot be read.
+ */
+export function parseAllWords(text: string): AllWordsRule | string {
+  const [main, ...rest] = text.split(/\s+-\s+/);
+  if (rest.length > 1) return 'an all-words rule may have only one " - " (the words that cancel it)';
+  const alternatives = (group: string) => group.split('|').map((a) => basicTokens(a)).filter((t) => t.length);
+  const parts = main.split(/\s*\+\s*/);
+  if (parts.length < 2) return `an all-words rule needs at least two groups of words joined by " + ", for example ${allWordsExample}`;
+  const groups: string[][][] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const alts = alternatives(parts[i]);
+    if (!alts.length || parts[i].split('|').some((a) => !basicTokens(a).length)) return `group ${i + 1} of the all-words rule has an empty word (check the " + " and " | " signs)`;
+    groups.push(alts);
+  }
+  const unless = rest.length ? alternatives(rest[0]) : [];
+  if (rest.length && (!unless.length || rest[0].split('|').some((a) => !basicTokens(a).length))) return 'the words after " - " (which cancel the rule) have an empty word';
+  return { groups, unless };
 }
 
 let cached: LexiconSet | null = null;

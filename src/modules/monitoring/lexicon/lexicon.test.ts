@@ -16,7 +16,7 @@ test('there is one versioned library for each of the twelve risk areas', () => {
 
 test('a library with a bad severity or match type is refused, naming the phrase', () => {
   assert.throws(() => validateLibrary({ risk: 'drugs', version: '1', phrases: [{ phrase: 'x', severity: 'huge', match: 'word' }] }, 't'), /phrase "x": severity/);
-  assert.throws(() => validateLibrary({ risk: 'drugs', version: '1', phrases: [{ phrase: 'x', severity: 'low', match: 'partial' }] }, 't'), /match must be word or phrase/);
+  assert.throws(() => validateLibrary({ risk: 'drugs', version: '1', phrases: [{ phrase: 'x', severity: 'low', match: 'partial' }] }, 't'), /match must be word, phrase or all/);
   assert.throws(() => validateLibrary({ risk: 'nope', version: '1', phrases: [] }, 't'), /risk "nope"/);
 });
 
@@ -72,4 +72,42 @@ test('a list missing the columns it needs is refused as a whole', () => {
   assert.equal(r.phrases.length, 0);
   assert.match(r.problems[0].message, /missing columns?: phrase, severity/);
   assert.equal(readRiskArea('Adult Content'), 'sexual-content');
+});
+
+const rules: ListedPhrase[] = [
+  { risk: 'suicide-self-harm', phrase: 'paracetamol | pills + lethal | how many', severity: 'critical', match: 'all', intent: true, action: 'alert' },
+  { risk: 'violence-weapons', phrase: 'buy | get + gun | knife - nerf | water', severity: 'high', match: 'all', intent: false, action: 'exclude' },
+];
+
+test('an all-words rule round-trips through both CSV shapes ("All words" in Senso\'s Match column)', () => {
+  const harbour = exportHarbourCsv(rules);
+  assert.match(harbour, /suicide-self-harm,paracetamol \| pills \+ lethal \| how many,critical,all,yes,alert/);
+  assert.deepEqual(importPhraseCsv(harbour), { phrases: rules, problems: [], shape: 'harbour' });
+  const senso = exportSensoCsv(rules);
+  assert.match(senso, /paracetamol \| pills \+ lethal \| how many,suicide-self-harm,Alert,Critical,No,All words,Intent/);
+  const back = importPhraseCsv(senso);
+  assert.deepEqual(back.problems, []);
+  assert.deepEqual(back.phrases, rules.map((p) => ({ ...p, screenshot: false })));
+  // A list that leaves Match empty but writes the groups with " + " is read as a rule too.
+  assert.equal(importPhraseCsv('Phrase,Context,Action,Severity\nstranger | man + meet | pics,Grooming,Alert,3\n').phrases[0].match, 'all');
+});
+
+test('a bad all-words row is named by its row and field, and the rest of the list is still read', () => {
+  const csv = 'Phrase,Context,Action,Severity,Screenshot,Match,Type\n' +
+    'pills | tablets + lethal,Self Harm,Alert,4,No,All words,Intent\n' +
+    'pills | tablets,Self Harm,Alert,4,No,All words,Intent\n' +
+    'pills | + lethal,Self Harm,Alert,4,No,All words,Keyword\n' +
+    'pills + lethal,Self Harm,Alert,4,No,Any words,Keyword\n' +
+    `${'x'.repeat(2001)},Drugs,Alert,2,No,Phrase,Phrase\n`;
+  const r = importPhraseCsv(csv);
+  assert.deepEqual(r.phrases.map((p) => p.phrase), ['pills | tablets + lethal']);
+  assert.deepEqual(r.problems.map((p) => [p.row, p.field]), [[3, 'Match'], [4, 'Match'], [5, 'Match'], [6, 'Phrase']]);
+  assert.match(r.problems[0].message, /needs at least two groups of words joined by " \+ "/);
+  assert.match(r.problems[1].message, /group 1 of the all-words rule has an empty word/);
+  assert.match(r.problems[2].message, /"Any words" is not a match type Harbour knows/);
+  assert.throws(() => validateLibrary({ risk: 'drugs', version: '1', phrases: [{ phrase: 'weed', severity: 'low', match: 'all' }] }, 't'), /rule "weed": an all-words rule needs at least two groups/);
+});
+
+test('every risk area has all-words rules', () => {
+  for (const l of loadLexicon().libraries) assert.ok(l.phrases.some((p) => p.match === 'all'), l.risk);
 });

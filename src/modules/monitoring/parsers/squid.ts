@@ -10,7 +10,7 @@ const tsPattern = /^\d{9,11}(\.\d{1,6})?$/;
 export function parseSquidLine(line: string): ParseResult {
   if (!line.trim()) return null;
   if (hasBinary(line)) return malformed('binary or control characters in the line');
-  const f = line.trim().split(/ +/);
+  const f = fields(line);
   if (f.length < 10) return malformed(`expected 10 fields, found ${f.length} (a truncated line?)`);
   if (!tsPattern.test(f[0])) return malformed(`the first field is not a Unix time: "${f[0].slice(0, 30)}"`);
   const slash = f[3].indexOf('/');
@@ -23,13 +23,29 @@ export function parseSquidLine(line: string): ParseResult {
     status: Number.isFinite(status) ? status : null,
     method: f[5],
     url: f[6],
-    user: f[7] === '-' ? null : decodeURIComponent(safe(f[7])),
+    user: f[7] === '-' ? null : f[7].indexOf('%') === -1 ? f[7] : decodeURIComponent(safe(f[7])),
     mime: f[9] === '-' ? null : f[9],
     blocked: result.includes('DENIED'),
     category: null,
     reason: result.includes('DENIED') ? `Squid refused the request (${f[3]})` : null,
   };
   return req;
+}
+
+/** line.trim().split(/ +/) without the regular expression: a run of spaces is one separator. */
+function fields(line: string): string[] {
+  const t = line.trim();
+  const out: string[] = [];
+  const n = t.length;
+  let i = 0;
+  while (i < n) {
+    let j = t.indexOf(' ', i);
+    if (j === -1) j = n;
+    out.push(t.slice(i, j));
+    while (j < n && t.charCodeAt(j) === 32) j++;
+    i = j;
+  }
+  return out;
 }
 
 function safe(s: string) {
