@@ -5,7 +5,7 @@ import { detectFormat } from './parsers/detect-format';
 import { e2guardianCsvParser, e2guardianParser } from './parsers/e2guardian';
 import { maxLineBytes, openLog, splitLines } from './parsers/lines';
 import { squidParser } from './parsers/squid';
-import { isMalformed, type LineParser } from './parsers/types';
+import { isMalformed, siteKey, type LineParser } from './parsers/types';
 import { Detector, type DetectorOptions } from './detect/alerts';
 import { compileLexicon, type CompiledLexicon } from './detect/matcher';
 import type { Alert, LogFormat, LogRequest } from './types';
@@ -73,6 +73,9 @@ function firstLines(chunk: Buffer): string[] {
 /** Scans log files one after another; alerts come out through opts.onAlert. Throws LogFileError for a file that cannot be read as a log. */
 export async function scanLogs(files: string[], opts: ScanOptions): Promise<ScanSummary> {
   const lex = opts.lexicon ?? compileLexicon();
+  // The listed bypass sites by their last two labels (a cheap first check of every skipped line).
+  const bypassKeys = new Set<string>();
+  for (const h of lex.bypassHosts) bypassKeys.add(h.split('.').slice(-2).join('.'));
   const alertsBySeverity: Record<string, number> = { critical: 0, high: 0, medium: 0, low: 0 };
   const detector = new Detector(lex, (a) => {
     alertsBySeverity[a.severity]++;
@@ -107,9 +110,15 @@ export async function scanLogs(files: string[], opts: ScanOptions): Promise<Scan
     };
     const sink = {
       line: handle,
-      skipped(buf: Buffer, start: number, end: number, lineNo: number) {
+      skipped(buf: Buffer, start: number, end: number, lineNo: number, text: string) {
         lastLine = lineNo;
-        if (parser?.quickCheck && !parser.quickCheck(buf, start, end)) handle(buf, start, end, lineNo);
+        if (parser?.quickCheck && !parser.quickCheck(buf, start, end)) return handle(buf, start, end, lineNo);
+        // A visit to a listed bypass site needs no query string or block to matter.
+        const span = parser?.urlSpan?.(text, start, end);
+        if (span) {
+          const key = siteKey(text, span[0], span[1]);
+          if (key !== null && bypassKeys.has(key)) handle(buf, start, end, lineNo);
+        }
       },
       oversized(lineNo: number, bytes: number) {
         lastLine = lineNo;

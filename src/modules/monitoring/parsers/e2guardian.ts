@@ -87,5 +87,23 @@ function quickTab(buf: Buffer, start: number, end: number): boolean {
   return c >= 48 && c <= 57 && end - start >= 40;
 }
 
-export const e2guardianParser: LineParser = { format: 'e2guardian', parse: parseE2guardianLine, markers: fastMarkers, quickCheck: quickTab };
+/** The URL is the sixth tab-separated field, or the fifth when client address and host name share one. */
+function tabUrlSpan(text: string, start: number, end: number): [number, number] | null {
+  let at = start;
+  for (let k = 0; k < 4; k++) {
+    at = text.indexOf('\t', at);
+    if (at === -1 || at >= end) return null;
+    at++;
+  }
+  let stop = text.indexOf('\t', at);
+  if (stop === -1 || stop > end) stop = end;
+  const scheme = text.indexOf('://', at);
+  if (scheme !== -1 && scheme < stop) return [at, stop]; // 19 fields: the fifth is the URL
+  const from = stop + 1;
+  let to = text.indexOf('\t', from);
+  if (to === -1 || to > end) to = end;
+  return from < to ? [from, to] : null;
+}
+
+export const e2guardianParser: LineParser = { format: 'e2guardian', parse: parseE2guardianLine, markers: fastMarkers, quickCheck: quickTab, urlSpan: tabUrlSpan };
 export const e2guardianCsvParser: LineParser = { format: 'e2guardian-csv', parse: parseE2guardianCsvLine };

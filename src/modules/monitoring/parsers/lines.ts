@@ -11,8 +11,8 @@ export const maxLineBytes = 64 * 1024;
 export interface LineSink {
   /** A line worth reading: decode and parse it. */
   line(buf: Buffer, start: number, end: number, lineNo: number): void;
-  /** A line with none of the markers: counted, and its shape checked. */
-  skipped?(buf: Buffer, start: number, end: number, lineNo: number): void;
+  /** A line with none of the markers: counted, and its shape checked. text is buf as Latin-1 (same offsets). */
+  skipped?(buf: Buffer, start: number, end: number, lineNo: number, text: string): void;
   /** A line longer than maxLineBytes. */
   oversized(lineNo: number, bytes: number): void;
 }
@@ -112,7 +112,7 @@ export async function splitLines(stream: AsyncIterable<Buffer>, sink: LineSink, 
         const end = line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length;
         const candidate = mb.length === 0 || mb.some((k) => line.indexOf(k) !== -1);
         if (candidate || !sink.skipped) sink.line(line, 0, end, lineNo);
-        else sink.skipped(line, 0, end, lineNo);
+        else sink.skipped(line, 0, end, lineNo, line.toString('latin1'));
       }
       carry = null;
       pos = nl + 1;
@@ -121,7 +121,11 @@ export async function splitLines(stream: AsyncIterable<Buffer>, sink: LineSink, 
     // A one-byte marker is sought in the string (the engine's search for one character is a
     // memchr), a longer one in the bytes; either way once per marker found, not once per line.
     const find = (k: number, from: number) => (single[k] !== null ? text.indexOf(single[k]!, from) : chunk.indexOf(mb[k], from));
-    for (let k = 0; k < mb.length; k++) next[k] = find(k, pos);
+    let soonest = Infinity; // the nearest marker ahead
+    for (let k = 0; k < mb.length; k++) {
+      next[k] = find(k, pos);
+      if (next[k] !== -1 && next[k] < soonest) soonest = next[k];
+    }
     while (true) {
       const nl = text.indexOf('\n', pos);
       if (nl === -1) break;
@@ -131,15 +135,17 @@ export async function splitLines(stream: AsyncIterable<Buffer>, sink: LineSink, 
       } else {
         const end = nl > pos && chunk[nl - 1] === 13 ? nl - 1 : nl;
         let candidate = mb.length === 0;
-        for (let k = 0; k < mb.length; k++) {
-          const at = next[k];
-          if (at !== -1 && at < nl) {
-            candidate = true;
-            next[k] = find(k, nl + 1);
+        if (soonest < nl) {
+          // A marker in this line (or in an oversized line before it): find each such marker's next place.
+          candidate = true;
+          soonest = Infinity;
+          for (let k = 0; k < mb.length; k++) {
+            if (next[k] !== -1 && next[k] < nl) next[k] = find(k, nl + 1);
+            if (next[k] !== -1 && next[k] < soonest) soonest = next[k];
           }
         }
         if (candidate || !sink.skipped) sink.line(chunk, pos, end, lineNo);
-        else sink.skipped(chunk, pos, end, lineNo);
+        else sink.skipped(chunk, pos, end, lineNo, text);
       }
       pos = nl + 1;
     }

@@ -198,3 +198,32 @@ test('a file that is not a log is refused with its name', async () => {
   await assert.rejects(scan([file]), (e: Error) => e instanceof LogFileError && e.message.includes('notes.txt') && /--format/.test(e.message));
   });
 });
+
+test('a visit let through to a listed bypass site is an alert without a query string or "proxy" in its name; a Wikipedia path search is read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'harbour-bypass-'));
+  const squid = join(dir, 'access.log');
+  writeFileSync(squid, [
+    '1709633712.877    315 10.20.4.17 TCP_TUNNEL/200 91022 CONNECT www.HideMyAss.com:443 pupil.a HIER_DIRECT/203.0.113.9 -',
+    '1709633713.877    315 10.20.4.18 TCP_TUNNEL/200 91022 CONNECT www.torproject.org:443 pupil.b HIER_DIRECT/203.0.113.9 -',
+    '1709633714.877    315 10.20.4.19 TCP_TUNNEL/200 91022 CONNECT www.hidemyass.com.example.net:443 pupil.c HIER_DIRECT/203.0.113.9 -',
+    '1709633715.877    315 10.20.4.20 TCP_MISS/200 5120 GET https://en.wikipedia.org/wiki/Special:Search/how_to_kill_myself pupil.d HIER_DIRECT/203.0.113.9 text/html',
+    '1709633716.877    315 10.20.4.21 TCP_TUNNEL/200 91022 CONNECT www.bbc.co.uk:443 pupil.e HIER_DIRECT/203.0.113.9 -',
+  ].join('\n') + '\n');
+  const alerts: Alert[] = [];
+  await scanLogs([squid], { onAlert: (a) => alerts.push(a) });
+  assert.deepEqual(alerts.map((a) => [a.user, a.risk]).sort(), [['pupil.a', 'filter-bypass'], ['pupil.b', 'filter-bypass'], ['pupil.d', 'suicide-self-harm']]);
+  assert.equal(alerts.find((a) => a.user === 'pupil.a')!.severity, 'high');
+
+  // e2guardian's tab-separated log, both with the client's address and host name and with one field for both.
+  const e2 = join(dir, 'e2.log');
+  const row = (fields: string[]) => fields.join('\t');
+  writeFileSync(e2, [
+    row(['1709640011.501', '', 'y8.a', '10.30.1.14', '10.30.1.14', 'https://hide.me:443', 'CONNECT', '200', '0', '', '', '', '85', '', '', '', '0', '', 'pupils', '2']),
+    row(['1709640012.501', '', 'y8.b', 'pc-14.school.local', 'https://windscribe.com/download', 'GET', '200', '0', 'text/html', '', '', '85', '', '', '', '0', '', 'pupils', '2']),
+    row(['1709640013.501', '', 'y8.c', '10.30.1.16', '10.30.1.16', 'https://www.bbc.co.uk/news', 'GET', '200', '0', 'text/html', '', '', '85', '', '', '', '0', '', 'pupils', '2']),
+  ].join('\n') + '\n');
+  const e2Alerts: Alert[] = [];
+  await scanLogs([e2], { format: 'e2guardian', onAlert: (a) => e2Alerts.push(a) });
+  assert.deepEqual(e2Alerts.map((a) => [a.user, a.risk]).sort(), [['y8.a', 'filter-bypass'], ['y8.b', 'filter-bypass']]);
+  rmSync(dir, { recursive: true, force: true });
+});
