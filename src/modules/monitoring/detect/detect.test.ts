@@ -246,3 +246,35 @@ test('innocent phrases cancel a rule, context lowers it unless it is about metho
   assert.match(assessSearch(lex, 'razor blades to cut with')!.reason, /all-words rule/);
   assert.equal(sev('how to cut hair with a razor'), null);
 });
+
+test('hate: a group with a hateful predicate is an alert; the group named neutrally, or studied, is not', () => {
+  const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
+  assert.equal(sev('lesbians should be shot'), 'high', 'a group + "should" + a harm');
+  assert.equal(assessSearch(lex, 'lesbians should be shot')!.risk, 'hate');
+  assert.ok(severityRank(sev('travellers are vermin') ?? 'low') >= severityRank('medium'), 'a group + a dehumanising word');
+  assert.ok(severityRank(sev('why do romanians ruin everything') ?? 'low') >= severityRank('medium'), 'a question does not lower a hateful statement');
+  for (const q of ['should lesbians be allowed to marry debate', 'travellers rest stop facts', 'why were refugees persecuted history', 'chinese dirty rice recipe']) {
+    assert.ok(severityRank(sev(q) ?? 'low') < severityRank('medium'), q);
+  }
+  // A slur hidden with * is read as the slur the library lists, not as a rule's word of the same shape.
+  assert.deepEqual(normaliseSearch('memes about p*kis', lex.vocab).tokens, ['memes', 'about', 'pakis']);
+});
+
+test('dye is not die, and a set text lowers a plain mention but never a method or intent', () => {
+  const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
+  assert.equal(sev('how to die my fringe blue'), null, '"die" before hair or a colour is dye');
+  assert.equal(sev('tie die hoodie'), null);
+  assert.equal(sev('how to die'), 'critical');
+  assert.equal(sev('lady macbeth suicide quote'), 'low', 'a set text is context');
+  assert.equal(sev('macbeth how to kill myself'), 'critical', 'context never lowers method or intent');
+});
+
+test('shared word lists: an age as pupils write it, secrecy, and text-speak reach the rules that name them', () => {
+  const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
+  assert.equal(sev('where can i get cider when your 15'), 'medium', '@alcohol + @age');
+  assert.ok(severityRank(sev('can you drink cider at 15 with a meal legally') ?? 'low') < severityRank('medium'), 'asking what the law allows');
+  assert.equal(sev('how to burn myself without my family noticing'), 'high', '@secret');
+  assert.equal(sev('im gona kms 2nite'), 'critical', 'text-speak undone, then "kill myself" + "tonight"');
+  assert.equal(sev('drugz delivery'), 'medium', 'a z for the s of a plural is a disguise');
+  assert.equal(normaliseSearch('should we marry', lex.vocab).tokens.join(' '), 'should we marry', 'a doubled letter is spelling, not a disguise');
+});

@@ -2,13 +2,15 @@
 // the severity: context words lower what is not about method or intent; innocent phrases
 // ("suicide squad") cancel the match they contain; a game or story setting lowers violence.
 import { basicTokens, buildVocabulary, normaliseSearch, type Vocabulary } from './normalise';
-import { loadLexicon, parseAllWords, type LexiconSet, type Phrase, type PhraseLibrary } from '../lexicon/index';
+import { loadLexicon, parseAllWords, wordLists, type LexiconSet, type Phrase, type PhraseLibrary } from '../lexicon/index';
 import { severityRank, type RiskArea, type Severity } from '../types';
 
 interface Entry { tokens: string[]; phrase: Phrase; risk: RiskArea }
 
 /** An all-words rule compiled: each group's alternatives as token lists, and what cancels it. */
-interface Rule { groups: Map<string, string[][]>[]; unless: string[][]; phrase: Phrase; risk: RiskArea }
+interface Rule { groups: Map<string, string[][]>[]; unless: string[][]; unlessIndex: PhraseIndex; phrase: Phrase; risk: RiskArea; /** The search it was last tried for (findRules' count), so it is tried once a search. */ tried: number }
+
+let searchCount = 0;
 
 /** A group's alternatives listed by their first word, so finding a group reads each word of the search once. */
 function indexGroup(alternatives: string[][]): Map<string, string[][]> {
@@ -26,6 +28,9 @@ const commonWords = new Set(['a', 'an', 'the', 'i', 'im', 'me', 'my', 'myself', 
 /** The alternatives a rule accepts for one written alternative: the words as written, a plural, and a phrase typed as one word. */
 function expandAlternative(alt: string[]): string[][] {
   const out = [alt];
+  // Long alternatives ("without my parents knowing", mostly from the shared lists) are typed as written:
+  // a plural or a run-together form of them would only make the lists bigger.
+  if (alt.length > 3) return out;
   const last = alt[alt.length - 1];
   if (last.length >= 3 && /[a-z]$/.test(last) && !last.endsWith('s')) out.push([...alt.slice(0, -1), `${last}s`]);
   if (alt.length > 1 && alt.join('').length >= 6) out.push([alt.join('')]);
@@ -50,6 +55,8 @@ export interface CompiledLexicon {
   longWords: Map<string, Entry[]>;
   innocent: Map<RiskArea, string[][]>;
   context: string[][];
+  /** The context words listed by first word, so a search is read once for all of them. */
+  contextIndex: PhraseIndex;
   setting: Map<RiskArea, string[][]>;
   /** All-words rules, each listed under the first words of the alternatives of its least common group. */
   rulesByWord: Map<string, Rule[]>;
@@ -84,15 +91,20 @@ export function compileLexicon(set: LexiconSet = loadLexicon()): CompiledLexicon
         const parsed = parseAllWords(p.phrase);
         if (typeof parsed === 'string') continue; // refused when the library was read
         const groups = parsed.groups.map((g) => g.flatMap(expandAlternative));
-        const rule: Rule = { groups: groups.map(indexGroup), unless: parsed.unless, phrase: p, risk: lib.risk };
+        const rule: Rule = { groups: groups.map(indexGroup), unless: parsed.unless, unlessIndex: indexPhrases(parsed.unless), phrase: p, risk: lib.risk, tried: 0 };
         // Words typed as one ("wanttodie") are not words to split spaced-out letters into.
         for (const g of parsed.groups) for (const a of g) words.push(...a);
         for (const g of groups) for (const a of g) if (a.length === 1) squashedWords.push(a[0]);
         for (const u of rule.unless) words.push(...u);
         // Indexed by its least common group: most searches hold none of its words, and check no rule.
-        const cost = (g: string[][]) => g.reduce((n, a) => n + (commonWords.has(a[0]) ? 50 : 1), 0);
+        // Each alternative is listed under its least common word ("be racist" under "racist"): a search
+        // that meets the alternative holds all of its words, so any one of them will do as the key.
+        const common = (w: string) => commonWords.has(w) || /^\d+$/.test(w);
+        const keyWord = (a: string[]) => a.reduce((best, w) => (common(best) && !common(w)) || (common(best) === common(w) && w.length > best.length) ? w : best);
+        const keys = (g: string[][]) => new Set(g.map(keyWord));
+        const cost = (g: string[][]) => [...keys(g)].reduce((n, w) => n + (common(w) ? 50 : 1), 0);
         const key = groups.reduce((best, g) => (cost(g) < cost(best) ? g : best));
-        for (const w of new Set(key.map((a) => a[0]))) push(rulesByWord, w, rule);
+        for (const w of keys(key)) push(rulesByWord, w, rule);
         continue;
       }
       const tokens = basicTokens(p.phrase);
@@ -114,7 +126,10 @@ export function compileLexicon(set: LexiconSet = loadLexicon()): CompiledLexicon
   }
   const context = set.context.words.map((x) => basicTokens(x)).filter((t) => t.length);
   for (const c of context) words.push(...c);
-  const vocab = buildVocabulary(words, set.slang.rules, squashedWords);
+  // A word hidden with * ("p*ki") is read first as a word the libraries list as a phrase of its own.
+  const phraseWords: string[] = [];
+  for (const k of byFirst.keys()) if (byFirst.get(k)!.some((e) => e.tokens.length === 1)) phraseWords.push(k);
+  const vocab = buildVocabulary(words, set.slang.rules, squashedWords, phraseWords);
   const categoryWords: CompiledLexicon['categoryWords'] = [];
   for (const rule of set.categories.rules) {
     for (const w of rule.words) {
@@ -122,7 +137,7 @@ export function compileLexicon(set: LexiconSet = loadLexicon()): CompiledLexicon
       if (t) categoryWords.push({ risk: rule.risk, severity: rule.severity, word: w, spaced: ` ${t} ` });
     }
   }
-  return { set, vocab, byFirst, squashed, longWords, innocent, context, setting, rulesByWord, bypassHosts, categoryWords, libraries };
+  return { set, vocab, byFirst, squashed, longWords, innocent, context, contextIndex: indexPhrases(context), setting, rulesByWord, bypassHosts, categoryWords, libraries };
 }
 
 function findSeq(tokens: string[], seq: string[], from = 0): number {
@@ -151,6 +166,12 @@ function groupSpans(tokens: string[], group: Map<string, string[][]>): [number, 
 
 /** Each group of the rule on words of its own (no word counts for two groups), or null. */
 function matchRule(tokens: string[], rule: Rule): [number, number][] | null {
+  // Most rules tried fail on a group none of whose first words is in the search: found without building spans.
+  for (const g of rule.groups) {
+    let any = false;
+    for (let i = 0; i < tokens.length; i++) if (g.has(tokens[i])) { any = true; break; }
+    if (!any) return null;
+  }
   const found: [number, number][][] = [];
   for (const g of rule.groups) {
     const s = groupSpans(tokens, g);
@@ -174,16 +195,16 @@ function matchRule(tokens: string[], rule: Rule): [number, number][] | null {
 /** Every all-words rule met by the tokens. Only rules listed under a word of the search are checked. */
 export function findRules(lex: CompiledLexicon, tokens: string[]): Hit[] {
   let hits: Hit[] | null = null;
-  let tried: Set<Rule> | null = null;
+  const search = ++searchCount;
   for (const t of tokens) {
     const rules = lex.rulesByWord.get(t);
     if (!rules) continue;
     for (const r of rules) {
-      if (tried?.has(r)) continue;
-      (tried ??= new Set()).add(r);
+      if (r.tried === search) continue;
+      r.tried = search;
       const spans = matchRule(tokens, r);
       if (!spans) continue;
-      if (r.unless.length && r.unless.some((u) => findSeq(tokens, u) !== -1)) continue;
+      if (r.unless.length && firstPresentIndexed(tokens, r.unlessIndex) !== null) continue;
       const start = Math.min(...spans.map((s) => s[0]));
       const end = Math.max(...spans.map((s) => s[1]));
       (hits ??= []).push({ entry: { tokens: [], phrase: r.phrase, risk: r.risk }, start, end, spans });
@@ -234,9 +255,37 @@ function firstPresent(tokens: string[], phrases: string[][]): string | null {
   return null;
 }
 
+/** A list of phrases listed by first word, keeping each one's place in the list. */
+interface PhraseIndex { byFirst: Map<string, [number, string[]][]> }
+
+function indexPhrases(phrases: string[][]): PhraseIndex {
+  const byFirst = new Map<string, [number, string[]][]>();
+  phrases.forEach((p, i) => push(byFirst, p[0], [i, p] as [number, string[]]));
+  return { byFirst };
+}
+
+/** The phrase of the list (the earliest listed, as firstPresent) found in the tokens, reading each token once. */
+function firstPresentIndexed(tokens: string[], index: PhraseIndex): string | null {
+  let best: [number, string[]] | null = null;
+  for (let i = 0; i < tokens.length; i++) {
+    const list = index.byFirst.get(tokens[i]);
+    if (!list) continue;
+    next: for (const e of list) {
+      if (best && e[0] >= best[0]) continue;
+      const p = e[1];
+      for (let k = 1; k < p.length; k++) if (tokens[i + k] !== p[k]) continue next;
+      best = e;
+    }
+  }
+  return best ? best[1].join(' ') : null;
+}
+
 /** Words that say someone under age wants what the law keeps from them (drugs, alcohol, vapes, gambling, knives). */
-const underAge = [['under', '18'], ['under', '18s'], ['under', '16'], ['under', '16s'], ['underage'], ['under', 'age'], ['without', 'id'], ['no', 'id', 'needed'], ['at', '14'], ['at', '15'], ['at', '16'], ['at', '17']];
+/** Ages under 18 as pupils write them ("im 14", "when your 14", "at 14", "14 year old"), from the shared list "@age". */
+const underAge = indexPhrases((wordLists().lists.age ?? []).filter((x) => !/^(for |minor)/.test(x)).map((x) => basicTokens(x)).filter((t) => t.length));
 const ageRestricted = new Set<RiskArea>(['drugs', 'gambling', 'violence-weapons']);
+/** Words of asking what the law allows ("can you drink alcohol at 16 in a pub"): an age in such a search is not someone seeking the thing. */
+const askingTheLaw = [['legal'], ['legally'], ['illegal'], ['allowed'], ['law'], ['laws'], ['in', 'a', 'pub'], ['with', 'a', 'meal'], ['age', 'limit'], ['legal', 'age']];
 /** Words of getting hold of something: with a low drugs or gambling word, a pupil trying to get it. */
 const obtaining = [['buy'], ['buying'], ['where', 'to', 'get'], ['for', 'sale'], ['real', 'money'], ['order', 'online'], ['delivered']];
 const obtainRisks = new Set<RiskArea>(['drugs', 'gambling']);
@@ -250,7 +299,7 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
   const hits = findPhrases(lex, tokens);
   if (lex.rulesByWord.size) hits.push(...findRules(lex, tokens));
   if (!hits.length) return null;
-  const context = firstPresent(tokens, lex.context);
+  const context = firstPresentIndexed(tokens, lex.contextIndex);
   let best: (SearchFinding & { rank: number; len: number }) | null = null;
   for (const h of hits) {
     if (insideInnocent(tokens, h, lex.innocent.get(h.entry.risk) ?? [])) continue;
@@ -272,7 +321,7 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
     if (severity === 'low' && p.severity === 'low' && !setting && !context) {
       // Nobody disguises an innocent search: a word of the libraries typed in disguise ("b0mb",
       // "g u n s") is raised to the queue, as is an age-restricted thing sought by someone under age.
-      const age = ageRestricted.has(h.entry.risk) ? firstPresent(tokens, underAge) : null;
+      const age = ageRestricted.has(h.entry.risk) && !firstPresent(tokens, askingTheLaw) ? firstPresentIndexed(tokens, underAge) : null;
       const obtain = obtainRisks.has(h.entry.risk) ? firstPresent(tokens, obtaining) : null;
       if ((h.spans ?? [[h.start, h.end]]).some(([s, e]) => disguised.slice(s, e).some(Boolean))) {
         severity = 'medium';

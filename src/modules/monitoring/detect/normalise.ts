@@ -28,6 +28,8 @@ export interface Vocabulary {
   slangByFirst: Map<string, CompiledSlang[]>;
   /** One-word slang of three letters or more that may be run together with a word ("pronhub"). */
   prefixSlang: CompiledSlang[];
+  /** Words the libraries list as a phrase of their own ("paki", "porn"): what a word hidden with * is read as first. */
+  phraseWords: Set<string>;
 }
 
 interface CompiledSlang { from: string[]; to: string[]; next?: Set<string>; near?: Set<string> }
@@ -36,7 +38,7 @@ export function collapseRepeats(word: string): string {
   return word.replace(/(.)\1+/g, '$1');
 }
 
-export function buildVocabulary(words: Iterable<string>, slang: SlangRule[], squashed: Iterable<string> = []): Vocabulary {
+export function buildVocabulary(words: Iterable<string>, slang: SlangRule[], squashed: Iterable<string> = [], phraseWords: Iterable<string> = []): Vocabulary {
   const set = new Set<string>();
   for (const w of words) if (w) set.add(w);
   for (const r of slang) for (const w of basicTokens(r.from)) set.add(w);
@@ -59,7 +61,7 @@ export function buildVocabulary(words: Iterable<string>, slang: SlangRule[], squ
     else slangByFirst.set(r.from[0], [r]);
   }
   const prefixSlang = compiled.filter((r) => r.from.length === 1 && !r.next && !r.near && r.from[0].length >= 3);
-  return { words: set, plain, collapsed, slang: compiled, slangByFirst, prefixSlang };
+  return { words: set, plain, collapsed, slang: compiled, slangByFirst, prefixSlang, phraseWords: new Set(phraseWords) };
 }
 
 /** Lower case, accents and look-alike letters removed. */
@@ -124,11 +126,19 @@ function undisguiseToken(raw: string, vocab: Vocabulary, found: Set<string>): st
   }
   if (!vocab.words.has(word) && /([a-z])\1/.test(word)) {
     const candidates = vocab.collapsed.get(collapseRepeats(word));
-    const match = candidates?.find((c) => c.length < word.length);
+    // A letter typed three times or more ("suiiicide") is a disguise; a doubled letter is often just
+    // spelling ("marry" is not "mary"), so it is undone only into a word the libraries list as a phrase of its own.
+    const tripled = /([a-z])\1\1/.test(word);
+    const match = candidates?.find((c) => c.length < word.length && (tripled || (c.length >= 4 && vocab.phraseWords.has(c))));
     if (match) {
       found.add('repeated letters');
       word = match;
     }
+  }
+  // A z for the s of a plural ("gunz", "drugz", "pillz"): read as the plural when that is a word of the libraries.
+  if (!vocab.words.has(word) && word.length >= 4 && word.endsWith('z') && vocab.words.has(`${word.slice(0, -1)}s`)) {
+    found.add('z for s');
+    return `${word.slice(0, -1)}s`;
   }
   // A slang word run together with a word ("pronhub"): replaced when what results is a word of the libraries.
   if (!vocab.words.has(word) && word.length >= 6) {
@@ -162,18 +172,27 @@ export function segment(run: string, vocab: Vocabulary): string[] | null {
   return best[run.length];
 }
 
-/** A censored word ("p*rn"): each * stands for one letter; the one word of the libraries it fits, or null. */
+/**
+ * A censored word ("p*rn"): each * stands for one letter; the one word of the libraries it fits, or
+ * null. Words listed as phrases of their own ("paki") are tried first, then words written in the
+ * libraries ("poki" only in a rule), then every form the rules accept ("pokis").
+ */
 function uncensor(t: string, vocab: Vocabulary): string | null {
   if (!/^[a-z*]+$/.test(t) || !/[a-z]/.test(t) || t.length < 3) return null;
   const re = new RegExp(`^${t.replace(/\*/g, '[a-z]')}$`);
-  let found: string | null = null;
-  for (const w of vocab.words) {
-    if (w.length === t.length && re.test(w)) {
-      if (found) return null; // more than one fits: leave it
-      found = w;
+  for (const words of [vocab.phraseWords, vocab.plain, vocab.words]) {
+    let found: string | null = null;
+    let several = false;
+    for (const w of words) {
+      if (w.length === t.length && re.test(w)) {
+        if (found) { several = true; break; }
+        found = w;
+      }
     }
+    if (several) return null; // more than one fits: leave it
+    if (found) return found;
   }
-  return found;
+  return null;
 }
 
 /** Normalises a search (already decoded from the URL) into plain tokens. */

@@ -85,18 +85,60 @@ export const allWordsExample = '"paracetamol | pills + lethal | how many" (group
 export function parseAllWords(text: string): AllWordsRule | string {
   const [main, ...rest] = text.split(/\s+-\s+/);
   if (rest.length > 1) return 'an all-words rule may have only one " - " (the words that cancel it)';
-  const alternatives = (group: string) => group.split('|').map((a) => basicTokens(a)).filter((t) => t.length);
   const parts = main.split(/\s*\+\s*/);
   if (parts.length < 2) return `an all-words rule needs at least two groups of words joined by " + ", for example ${allWordsExample}`;
   const groups: string[][][] = [];
   for (let i = 0; i < parts.length; i++) {
     const alts = alternatives(parts[i]);
-    if (!alts.length || parts[i].split('|').some((a) => !basicTokens(a).length)) return `group ${i + 1} of the all-words rule has an empty word (check the " + " and " | " signs)`;
+    if (typeof alts === 'string') return alts;
+    if (!alts.length || parts[i].split('|').some((a) => !a.trim().startsWith('@') && !basicTokens(a).length)) return `group ${i + 1} of the all-words rule has an empty word (check the " + " and " | " signs)`;
     groups.push(alts);
   }
   const unless = rest.length ? alternatives(rest[0]) : [];
-  if (rest.length && (!unless.length || rest[0].split('|').some((a) => !basicTokens(a).length))) return 'the words after " - " (which cancel the rule) have an empty word';
+  if (typeof unless === 'string') return unless;
+  if (rest.length && (!unless.length || rest[0].split('|').some((a) => !a.trim().startsWith('@') && !basicTokens(a).length))) return 'the words after " - " (which cancel the rule) have an empty word';
   return { groups, unless };
+}
+
+/** A group's alternatives as token lists; "@name" stands for every alternative of the shared list of that name. */
+function alternatives(group: string): string[][] | string {
+  const out: string[][] = [];
+  for (const a of group.split('|')) {
+    const name = a.trim();
+    if (name.startsWith('@')) {
+      const list = listTokens(name.slice(1));
+      if (!list) return `"${name}" is not one of the shared word lists (${Object.keys(wordLists().lists).map((k) => `@${k}`).join(', ')})`;
+      out.push(...list);
+      continue;
+    }
+    const t = basicTokens(a);
+    if (t.length) out.push(t);
+  }
+  return out;
+}
+
+let sharedLists: { version: string; lists: Record<string, string[]> } | null = null;
+const listTokenCache = new Map<string, string[][]>();
+
+/** A shared list's alternatives as tokens, read once and shared by every rule that names it. */
+function listTokens(name: string): string[][] | null {
+  const cached = listTokenCache.get(name);
+  if (cached) return cached;
+  const list = wordLists().lists[name];
+  if (!list) return null;
+  const tokens = list.map((x) => basicTokens(x)).filter((t) => t.length);
+  listTokenCache.set(name, tokens);
+  return tokens;
+}
+
+/**
+ * Shared word lists (lists.json) that an all-words rule names with "@": ages under 18 as pupils write
+ * them ("@age": "im 14", "when your 14", "at 14", "14 year old"), secrecy ("@secret": "without my
+ * parents noticing"), the groups hate is aimed at ("@group"), drugs by their street names ("@drug")...
+ * One list, kept in one place, serves every library that needs it.
+ */
+export function wordLists(): { version: string; lists: Record<string, string[]> } {
+  return (sharedLists ??= readJson('lists.json'));
 }
 
 let cached: LexiconSet | null = null;

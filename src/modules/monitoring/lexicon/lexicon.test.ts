@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadLexicon, validateLibrary } from './index';
+import { loadLexicon, parseAllWords, validateLibrary } from './index';
 import { exportHarbourCsv, exportSensoCsv, importPhraseCsv, libraryRows, readRiskArea, sensoColumns, type ListedPhrase } from './csv';
 import { riskAreas } from '../types';
 
@@ -110,4 +110,11 @@ test('a bad all-words row is named by its row and field, and the rest of the lis
 
 test('every risk area has all-words rules', () => {
   for (const l of loadLexicon().libraries) assert.ok(l.phrases.some((p) => p.match === 'all'), l.risk);
+});
+
+test('an all-words rule may name a shared word list with @, and an unknown list is refused by name', () => {
+  const rule = parseAllWords('vodka | cider + @age');
+  assert.ok(typeof rule !== 'string');
+  assert.ok(rule.groups[1].some((a) => a.join(' ') === 'when your 14'), 'the list stands for all of its alternatives');
+  assert.match(String(parseAllWords('vodka + @nosuchlist')), /"@nosuchlist" is not one of the shared word lists/);
 });

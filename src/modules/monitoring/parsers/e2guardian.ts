@@ -88,22 +88,23 @@ function quickTab(buf: Buffer, start: number, end: number): boolean {
 }
 
 /** The URL is the sixth tab-separated field, or the fifth when client address and host name share one. */
-function tabUrlSpan(text: string, start: number, end: number): [number, number] | null {
+function tabUrlStart(buf: Buffer, start: number, end: number): number {
   let at = start;
   for (let k = 0; k < 4; k++) {
-    at = text.indexOf('\t', at);
-    if (at === -1 || at >= end) return null;
+    while (at < end && buf[at] !== 9) at++;
+    if (at >= end) return -1;
     at++;
   }
-  let stop = text.indexOf('\t', at);
-  if (stop === -1 || stop > end) stop = end;
-  const scheme = text.indexOf('://', at);
-  if (scheme !== -1 && scheme < stop) return [at, stop]; // 19 fields: the fifth is the URL
-  const from = stop + 1;
-  let to = text.indexOf('\t', from);
-  if (to === -1 || to > end) to = end;
-  return from < to ? [from, to] : null;
+  // 19 fields: the fifth is the URL, with its scheme; otherwise it is the client's host name.
+  for (let i = at; i < end && i < at + 12; i++) {
+    const c = buf[i];
+    if (c === 9) break;
+    if (c === 58 && buf[i + 1] === 47 && buf[i + 2] === 47) return at;
+  }
+  let next = at;
+  while (next < end && buf[next] !== 9) next++;
+  return next + 1 >= end ? -1 : next + 1;
 }
 
-export const e2guardianParser: LineParser = { format: 'e2guardian', parse: parseE2guardianLine, markers: fastMarkers, quickCheck: quickTab, urlSpan: tabUrlSpan };
+export const e2guardianParser: LineParser = { format: 'e2guardian', parse: parseE2guardianLine, markers: fastMarkers, quickCheck: quickTab, urlStart: tabUrlStart };
 export const e2guardianCsvParser: LineParser = { format: 'e2guardian-csv', parse: parseE2guardianCsvLine };

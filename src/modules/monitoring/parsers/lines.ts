@@ -11,8 +11,8 @@ export const maxLineBytes = 64 * 1024;
 export interface LineSink {
   /** A line worth reading: decode and parse it. */
   line(buf: Buffer, start: number, end: number, lineNo: number): void;
-  /** A line with none of the markers: counted, and its shape checked. text is buf as Latin-1 (same offsets). */
-  skipped?(buf: Buffer, start: number, end: number, lineNo: number, text: string): void;
+  /** A line with none of the markers: counted, and its shape checked. */
+  skipped?(buf: Buffer, start: number, end: number, lineNo: number): void;
   /** A line longer than maxLineBytes. */
   oversized(lineNo: number, bytes: number): void;
 }
@@ -35,7 +35,7 @@ export async function openLog(path: string): Promise<{ stream: AsyncIterable<Buf
   }
   if (gzip) {
     await fh.close();
-    return { stream: createReadStream(path, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 })), gzip, size };
+    return { stream: createReadStream(path, { highWaterMark: chunkBytes }).pipe(createGunzip({ chunkSize: chunkBytes })), gzip, size };
   }
   return { stream: readAhead(fh), gzip, size };
 }
@@ -112,7 +112,7 @@ export async function splitLines(stream: AsyncIterable<Buffer>, sink: LineSink, 
         const end = line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length;
         const candidate = mb.length === 0 || mb.some((k) => line.indexOf(k) !== -1);
         if (candidate || !sink.skipped) sink.line(line, 0, end, lineNo);
-        else sink.skipped(line, 0, end, lineNo, line.toString('latin1'));
+        else sink.skipped(line, 0, end, lineNo);
       }
       carry = null;
       pos = nl + 1;
@@ -145,7 +145,7 @@ export async function splitLines(stream: AsyncIterable<Buffer>, sink: LineSink, 
           }
         }
         if (candidate || !sink.skipped) sink.line(chunk, pos, end, lineNo);
-        else sink.skipped(chunk, pos, end, lineNo, text);
+        else sink.skipped(chunk, pos, end, lineNo);
       }
       pos = nl + 1;
     }

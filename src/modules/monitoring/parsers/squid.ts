@@ -6,7 +6,7 @@ import { hasBinary, malformed, type LineParser, type ParseResult } from './types
 /**
  * What makes a line worth reading in full: a query string (a search), a block, a search in the
  * path (Wikipedia's Special:Search/term), a NUL byte (a damaged line, to be reported). Visits to
- * listed bypass sites are found by their host instead (urlSpan).
+ * listed bypass sites are found by their host instead (urlStart).
  */
 export const fastMarkers = [Buffer.from('?'), Buffer.from('DENIED'), Buffer.from('Special'), Buffer.from([0])];
 
@@ -68,20 +68,19 @@ function quickCheck(buf: Buffer, start: number, end: number): boolean {
   return c >= 48 && c <= 57 && end - start >= 40;
 }
 
-/** The URL is the fourth field from the end (then user, hierarchy/peer, MIME type). */
-function urlSpan(text: string, start: number, end: number): [number, number] | null {
-  // Back from the end over three fields and the spaces before them (a loop: lastIndexOf is a runtime call).
-  let i = end - 1;
-  while (i > start && text.charCodeAt(i) === 32) i--;
-  let userEnd = -1;
-  for (let k = 0; k < 3; k++) {
-    while (i > start && text.charCodeAt(i) !== 32) i--;
-    if (k === 2) userEnd = i;
-    while (i > start && text.charCodeAt(i) === 32) i--;
+/** The URL is the seventh field (a run of spaces is one separator). */
+function urlStart(buf: Buffer, start: number, end: number): number {
+  let field = 0;
+  let prev = 32;
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c !== 32 && prev === 32) {
+      if (field === 6) return i;
+      field++;
+    }
+    prev = c;
   }
-  const urlEnd = i + 1;
-  while (i > start && text.charCodeAt(i) !== 32) i--;
-  return i > start && urlEnd > i + 1 && userEnd > urlEnd - 1 ? [i + 1, urlEnd] : null;
+  return -1;
 }
 
-export const squidParser: LineParser = { format: 'squid', parse: parseSquidLine, markers: fastMarkers, quickCheck, urlSpan };
+export const squidParser: LineParser = { format: 'squid', parse: parseSquidLine, markers: fastMarkers, quickCheck, urlStart };
