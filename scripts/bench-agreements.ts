@@ -2,86 +2,21 @@
 // staff and governors), most of them signed; times the compliance view, the register and its
 // CSV export, and the JSON API, each through the real app. The target is under 500 ms each.
 // The last line is one JSON object of named figures in milliseconds.
-import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
-import pg from 'pg';
-import { createLogger } from '../src/platform/logger';
-import { startEmbeddedPostgres } from '../src/platform/db/embedded';
-import { Database } from '../src/platform/db/database';
-import { migrate } from '../src/platform/db/migrate';
+import { benchDatabase, seedAgreementsSchool } from './bench-support';
 
 const pupils = Number(process.env.BENCH_PUPILS ?? 1500);
 const parents = Number(process.env.BENCH_PARENTS ?? 2500);
 const runs = 7;
-const log = createLogger('warn');
-const dataDir = process.env.DATABASE_URL ? null : join(tmpdir(), `harbour-bench-agreements-${process.pid}`);
-let stop = async () => {};
-let admin: pg.PoolConfig;
-if (dataDir) {
-  const server = await startEmbeddedPostgres(dataDir, log);
-  admin = { ...server.connection, database: 'postgres' };
-  stop = async () => { await server.stop(); rmSync(dataDir, { recursive: true, force: true }); };
-} else {
-  admin = { connectionString: process.env.DATABASE_URL };
-}
-const dbName = `harbour_bench_${process.pid}`;
-const adminClient = new pg.Client(admin);
-await adminClient.connect();
-await adminClient.query(`create database ${dbName}`);
-const conn: pg.PoolConfig = admin.connectionString ? { connectionString: Object.assign(new URL(admin.connectionString), { pathname: `/${dbName}` }).toString() } : { ...admin, database: dbName };
-const setupPool = new pg.Pool(conn);
-await migrate(new Database(setupPool, 'external'), log);
-await setupPool.end();
-process.env.HARBOUR_TEST_DB = JSON.stringify(conn);
+const database = await benchDatabase('agreements');
 
 const figures: Record<string, number> = {};
 try {
   const { testApp, makeSchool, signedIn, closeTestDb } = await import('../src/testing/harness');
-  const { agreementForAudience } = await import('../src/modules/agreements/service');
   const t = await testApp();
   const school = await makeSchool(t.db, 'Bench Primary');
   const db = t.db;
   let started = performance.now();
-  // Pupils in 7 year groups (R to 6) of 2 classes each; parents share children across families.
-  const years = ['R', '1', '2', '3', '4', '5', '6'];
-  await db.query(
-    `insert into people (school_id, kind, given_name, family_name, year_group, class_name, upn)
-     select $1, 'pupil', 'Pupil' || i, 'Bench' || (i % 97), y, y || (case when i % 2 = 0 then 'A' else 'B' end), 'B' || lpad(i::text, 12, '0')
-       from generate_series(1, $2) i, lateral (select ($3::text[])[1 + (i % 7)] as y) yy`, [school.id, pupils, years]);
-  await db.query(
-    `insert into people (school_id, kind, given_name, family_name, email)
-     select $1, 'parent', 'Carer' || i, 'Bench' || (i % 97), 'carer' || i || '@bench.test' from generate_series(1, $2) i`, [school.id, parents]);
-  await db.query(
-    `insert into people (school_id, kind, given_name, family_name, email) select $1, case when i <= 70 then 'staff' else 'governor' end, 'Staff' || i, 'Bench', 'staff' || i || '@bench.test' from generate_series(1, 80) i`, [school.id]);
-  // Each pupil has one or two parents: parents 1..pupils for every child, the rest as second carers.
-  await db.query(
-    `insert into guardianships (school_id, parent_id, child_id)
-     select $1, par.id, pup.id from
-       (select id, row_number() over (order by id) as n from people where school_id = $1 and kind = 'parent') par
-       join (select id, row_number() over (order by id) as n from people where school_id = $1 and kind = 'pupil') pup
-         on pup.n = par.n or pup.n = par.n - $2
-     on conflict do nothing`, [school.id, pupils]);
-  // About 70% signed: parents for their children, pupils in class, staff in Harbour.
-  const sign = async (audience: string, where: string) => {
-    const a = (await agreementForAudience(db, school.id, audience as any))!;
-    await db.query(
-      `insert into agreement_signatures (school_id, agreement_id, version_id, text_sha256, signer_id, subject_id, signed_name, method)
-       select $1, $2, $3, $4, p.id, p.id, p.given_name || ' ' || p.family_name, 'class' from people p where p.school_id = $1 and ${where}
-       on conflict do nothing`, [school.id, a.id, a.version_id, a.body_sha256]);
-  };
-  await sign('eyfs_ks1', `p.kind = 'pupil' and p.year_group in ('R', '1', '2') and random() < 0.7`);
-  await sign('ks2', `p.kind = 'pupil' and p.year_group in ('3', '4', '5', '6') and random() < 0.7`);
-  await sign('staff_governors', `p.kind in ('staff', 'governor') and random() < 0.8`);
-  const pa = (await agreementForAudience(db, school.id, 'parents'))!;
-  await db.query(
-    `insert into agreement_signatures (school_id, agreement_id, version_id, text_sha256, signer_id, subject_id, signed_name, method)
-     select distinct on (g.child_id) $1, $2, $3, $4, g.parent_id, g.child_id, 'Carer', 'link' from guardianships g where g.school_id = $1 and random() < 0.75
-     on conflict do nothing`, [school.id, pa.id, pa.version_id, pa.body_sha256]);
-  await db.query(
-    `insert into technology_access_decisions (school_id, person_id, status, reason_kind, ends_on)
-     select $1, id, case when random() < 0.5 then 'withdrawn' else 'restricted' end, 'incident_sanction', current_date + 30 from people where school_id = $1 and kind = 'pupil' and random() < 0.02`, [school.id]);
-  await db.query('analyze');
+  await seedAgreementsSchool(db, school.id, pupils, parents);
   figures.seed_ms = Math.round(performance.now() - started);
   const counts = (await db.query(`select kind, count(*)::int as n from people where school_id = $1 group by kind order by kind`, [school.id])).rows;
   console.log(`seeded in ${figures.seed_ms} ms: ${counts.map((c: any) => `${c.n} ${c.kind}`).join(', ')}; ${(await db.query('select count(*)::int as n from agreement_signatures where school_id = $1', [school.id])).rows[0].n} signatures`);
@@ -118,8 +53,6 @@ try {
   await t.close();
   await closeTestDb();
 } finally {
-  await adminClient.query(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
-  await adminClient.end();
-  await stop();
+  await database.release();
 }
 console.log(JSON.stringify(figures));

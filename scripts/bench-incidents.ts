@@ -5,39 +5,13 @@
 // reference; then the same log as a headteacher and as a teacher who reported some of them, and
 // the JSON API. The target is well under a second; we hold each median under 300 ms.
 // The last line is one JSON object of named figures in milliseconds.
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import pg from 'pg';
-import { createLogger } from '../src/platform/logger';
-import { startEmbeddedPostgres } from '../src/platform/db/embedded';
-import { Database } from '../src/platform/db/database';
-import { migrate } from '../src/platform/db/migrate';
+import { benchDatabase } from './bench-support';
 
 const total = Number(process.env.BENCH_INCIDENTS ?? 10_000);
 const years = 10;
 const runs = 7;
 const target = 300;
-const log = createLogger('warn');
-const dataDir = process.env.DATABASE_URL ? null : join(tmpdir(), `harbour-bench-incidents-${process.pid}`);
-let stop = async () => {};
-let admin: pg.PoolConfig;
-if (dataDir) {
-  const server = await startEmbeddedPostgres(dataDir, log);
-  admin = { ...server.connection, database: 'postgres' };
-  stop = async () => { await server.stop(); rmSync(dataDir, { recursive: true, force: true }); };
-} else {
-  admin = { connectionString: process.env.DATABASE_URL };
-}
-const dbName = `harbour_bench_${process.pid}`;
-const adminClient = new pg.Client(admin);
-await adminClient.connect();
-await adminClient.query(`create database ${dbName}`);
-const conn: pg.PoolConfig = admin.connectionString ? { connectionString: Object.assign(new URL(admin.connectionString), { pathname: `/${dbName}` }).toString() } : { ...admin, database: dbName };
-const setupPool = new pg.Pool(conn);
-await migrate(new Database(setupPool, 'external'), log);
-await setupPool.end();
-process.env.HARBOUR_TEST_DB = JSON.stringify(conn);
+const database = await benchDatabase('incidents');
 
 const figures: Record<string, number> = {};
 try {
@@ -120,7 +94,7 @@ try {
   const { systemActor } = await import('../src/platform/audit/audit');
   const key = await createApiKey(db, school.id, 'bench', ['incidents:read'], systemActor, null);
   const [cyber] = (await db.query(`select id from incident_categories where school_id = $1 and code = 'cyberbullying'`, [school.id])).rows;
-  const [oldRef] = (await db.query(`select reference from incidents where school_id = $1 order by occurred_at limit 1 offset 1234`, [school.id])).rows;
+  const [oldRef] = (await db.query(`select reference from incidents where school_id = $1 order by occurred_at limit 1 offset $2`, [school.id, Math.min(1234, Math.floor(total / 2))])).rows;
   const thisYear = new Date().getUTCFullYear();
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -169,8 +143,6 @@ try {
   await new Promise((r) => setTimeout(r, 200));
   await closeTestDb();
 } finally {
-  await adminClient.query(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
-  await adminClient.end();
-  await stop();
+  await database.release();
 }
 console.log(JSON.stringify(figures));
