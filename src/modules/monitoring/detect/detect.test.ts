@@ -278,3 +278,56 @@ test('shared word lists: an age as pupils write it, secrecy, and text-speak reac
   assert.equal(sev('drugz delivery'), 'medium', 'a z for the s of a plural is a disguise');
   assert.equal(normaliseSearch('should we marry', lex.vocab).tokens.join(' '), 'should we marry', 'a doubled letter is spelling, not a disguise');
 });
+
+test('typos, inflected spaced-out words and disguised slang are read; their innocent look-alikes are not raised', () => {
+  const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
+  const below = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') < severityRank('medium'), q);
+  const words = (q: string) => normaliseSearch(q, lex.vocab).tokens.join(' ');
+  // Two consonants swapped in a long word is a typo of it; a swapped vowel ("discrete") may be another English word.
+  assert.equal(words('ubnlocked games'), 'unblocked games');
+  assert.equal(sev('ubnlocked games'), 'medium');
+  assert.equal(words('discrete maths'), 'discrete maths');
+  // Common misspellings of risk and filter words are read as the word; a misspelling is not a disguise.
+  assert.equal(words('sucide methods'), 'suicide methods');
+  assert.equal(words('how to get past secruly'), 'how to get past securly');
+  // Spaced-out letters that make an inflected library word stay one word ("p u r g i n g"), and count as a disguise.
+  assert.equal(words('p u r g i n g methods'), 'purging methods');
+  assert.equal(sev('p u r g i n g'), 'medium', 'a low word typed spaced out is raised');
+  below('skin purging tips retinol');
+  // Text-speak for "yourself" and "someone's".
+  assert.equal(words('best way 2 unalive urself'), 'best way to kill yourself');
+  assert.ok(severityRank(sev('best way 2 unalive urself') ?? 'low') >= severityRank('high'));
+  assert.equal(sev('how to ruin some1s life'), 'high');
+  // A slang drug name typed with digits needs no neighbouring drug word; the plain word does.
+  assert.equal(words('sn0w'), 'cocaine');
+  assert.equal(sev('where 2 get sn0w n b4rs'), 'medium');
+  for (const q of ['snow day tomorrow', 'buy snow chains', 'ski bars', 'gold bars for sale', 'buy charlie and the chocolate factory book', 'granola bars']) below(q);
+});
+
+test('sextortion from the victim\'s side, exposing a classmate, and alcohol with pills or drugs', () => {
+  const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
+  const atLeastMedium = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') >= severityRank('medium'), q);
+  const below = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') < severityRank('medium'), q);
+  assert.equal(sev('girl is threatening to leak my nudes unless i pay'), 'high');
+  assert.equal(sev('he said he will send them to everyone unless i send more'), 'high');
+  atLeastMedium('how to delete nudes i sent him');
+  atLeastMedium('ugly photos of that girl to send round');
+  atLeastMedium('drinking on ket');
+  atLeastMedium('is it ok to take pills with vodka');
+  for (const q of [
+    'how to delete photos i sent on whatsapp by mistake',
+    'my teacher says she will send them to everyone if i dont hand in homework',
+    'embarrassing photos of my dad for his 50th',
+    'mix vodka and coke',
+    'gin with tonic and lime',
+    'can i take paracetamol with a drink',
+    'dangers of mixing alcohol and drugs lesson',
+    'mixing console for beginners',
+    'mix paint colours',
+    'how to self delete messages on discord',
+    'what does unalive mean on tiktok',
+    'kms to miles',
+    'starving myself of sleep before exams',
+    'ugly sweater photos at school christmas',
+  ]) below(q);
+});

@@ -30,6 +30,8 @@ export interface Vocabulary {
   prefixSlang: CompiledSlang[];
   /** Words the libraries list as a phrase of their own ("paki", "porn"): what a word hidden with * is read as first. */
   phraseWords: Set<string>;
+  /** Long words of the libraries (8 letters or more) with two letters next to each other swapped ("unblokced"), to the word meant. */
+  swapped: Map<string, string>;
 }
 
 interface CompiledSlang { from: string[]; to: string[]; next?: Set<string>; near?: Set<string> }
@@ -61,7 +63,24 @@ export function buildVocabulary(words: Iterable<string>, slang: SlangRule[], squ
     else slangByFirst.set(r.from[0], [r]);
   }
   const prefixSlang = compiled.filter((r) => r.from.length === 1 && !r.next && !r.near && r.from[0].length >= 3);
-  return { words: set, plain, collapsed, slang: compiled, slangByFirst, prefixSlang, phraseWords: new Set(phraseWords) };
+  // A typo of a long word: two consonants next to each other swapped ("unblokced"). Only words of 8 letters
+  // or more, and only consonants: English words that differ by two swapped letters swap a vowel
+  // ("discrete" and "discreet", "complaint" and "compliant"). A form two words could give is left alone.
+  const swapped = new Map<string, string>();
+  const ambiguous = new Set<string>();
+  for (const w of plain) {
+    if (w.length < 8 || !/^[a-z]+$/.test(w)) continue;
+    for (let i = 0; i + 1 < w.length; i++) {
+      if (w[i] === w[i + 1] || /[aeiouy]/.test(w[i]) || /[aeiouy]/.test(w[i + 1])) continue;
+      const t = w.slice(0, i) + w[i + 1] + w[i] + w.slice(i + 2);
+      if (set.has(t)) continue;
+      const had = swapped.get(t);
+      if (had !== undefined && had !== w) ambiguous.add(t);
+      else swapped.set(t, w);
+    }
+  }
+  for (const t of ambiguous) swapped.delete(t);
+  return { words: set, plain, collapsed, slang: compiled, slangByFirst, prefixSlang, phraseWords: new Set(phraseWords), swapped };
 }
 
 /** Lower case, accents and look-alike letters removed. */
@@ -140,6 +159,14 @@ function undisguiseToken(raw: string, vocab: Vocabulary, found: Set<string>): st
     found.add('z for s');
     return `${word.slice(0, -1)}s`;
   }
+  // Two letters swapped in a long word ("unblokced"): a typo, not a disguise, read as the word meant.
+  if (!vocab.words.has(word) && word.length >= 8) {
+    const meant = vocab.swapped.get(word);
+    if (meant) {
+      found.add('letters swapped (a typo)');
+      return meant;
+    }
+  }
   // A slang word run together with a word ("pronhub"): replaced when what results is a word of the libraries.
   if (!vocab.words.has(word) && word.length >= 6) {
     for (const rule of vocab.prefixSlang) {
@@ -153,6 +180,20 @@ function undisguiseToken(raw: string, vocab: Vocabulary, found: Set<string>): st
     }
   }
   return word;
+}
+
+/** The word of the libraries that a word is an inflection of ("purging" of purge, "cutting" of cut, "starved" of starve), or null. */
+export function inflectionOf(word: string, vocab: Vocabulary): string | null {
+  for (const end of ['ing', 'ed', 'es', 's', 'er', 'ers']) {
+    if (word.length < end.length + 3 || !word.endsWith(end)) continue;
+    const stem = word.slice(0, -end.length);
+    const tries = [stem, `${stem}e`];
+    // A doubled last letter ("cutting", "stabbed"), or y for i ("cried").
+    if (stem.length >= 3 && stem[stem.length - 1] === stem[stem.length - 2]) tries.push(stem.slice(0, -1));
+    if (stem.endsWith('i')) tries.push(`${stem.slice(0, -1)}y`);
+    for (const t of tries) if (t.length >= 3 && vocab.plain.has(t)) return t;
+  }
+  return null;
 }
 
 /** Splits a run of letters into the libraries' words ("iwanttodie" -> i want to die), or null. */
@@ -212,7 +253,7 @@ export function normaliseSearch(text: string, vocab: Vocabulary): Normalised {
     let ownDeliberate = false;
     for (const d of own) {
       found.add(d);
-      if (!d.startsWith('slang') && d !== 'accents or look-alike letters') ownDeliberate = true;
+      if (!d.startsWith('slang') && d !== 'accents or look-alike letters' && d !== 'letters swapped (a typo)') ownDeliberate = true;
     }
     if (!w) continue;
     tokens.push(w);
@@ -228,7 +269,8 @@ export function normaliseSearch(text: string, vocab: Vocabulary): Normalised {
     if (j - i >= 3) {
       const word = undisguiseToken(tokens.slice(i, j).join(''), vocab, found);
       // "i w a n t t o d i e" loses its word breaks: find them again from the libraries' words.
-      const words = vocab.words.has(word) ? [word] : segment(word, vocab) ?? [word];
+      // A word of the libraries with an ending added ("p u r g i n g", "s t a r v e d") is one word, not split.
+      const words = vocab.words.has(word) || inflectionOf(word, vocab) ? [word] : segment(word, vocab) ?? [word];
       joined.push(...words);
       joinedFlags.push(...words.map(() => true));
       found.add('letters spaced out');
@@ -254,7 +296,8 @@ export function normaliseSearch(text: string, vocab: Vocabulary): Normalised {
         for (let k = 1; k < n; k++) if (tokens[i + k] !== rule.from[k]) { ok = false; break; }
         if (!ok) continue;
         if (rule.next && !(i + n < tokens.length && rule.next.has(tokens[i + n]))) continue;
-        if (rule.near && !((i > 0 && rule.near.has(tokens[i - 1])) || (i + n < tokens.length && rule.near.has(tokens[i + n])))) continue;
+        // A word typed in disguise ("sn0w", "c0rn") needs no neighbour to show its slang sense: nobody disguises the plain one.
+        if (rule.near && !flags.slice(i, i + n).some(Boolean) && !((i > 0 && rule.near.has(tokens[i - 1])) || (i + n < tokens.length && rule.near.has(tokens[i + n])))) continue;
         out.push(...rule.to);
         const was = flags.slice(i, i + n).some(Boolean);
         outFlags.push(...rule.to.map(() => was));
