@@ -35,8 +35,8 @@ test('a change request goes from asking to approval, the IT provider carrying it
   const it = await signedIn(t.app, school.personas.itProvider);
   assert.equal((await it.post(`/monitoring/change-requests/${req2.id}/approve`, {}, { from: '/monitoring/change-requests' })).statusCode, 403);
   assert.equal((await it.post(`/monitoring/change-requests/${req1.id}/done`, {}, { from: '/monitoring/change-requests' })).statusCode, 303);
-  assert.equal(await expireChangeRequests(t.db, school.id, '2099-07-20'), 0, 'not expired on its last day');
-  assert.equal(await expireChangeRequests(t.db, school.id, '2099-07-21'), 1);
+  assert.equal(await expireChangeRequests(t.db, school.id, new Date('2099-07-20T12:00:00Z')), 0, 'not expired on its last day');
+  assert.equal(await expireChangeRequests(t.db, school.id, new Date('2099-07-21T12:00:00Z')), 1);
   const rows = (await t.db.query(`select target, status, decision_note from filtering_change_requests where school_id = $1 order by target`, [school.id])).rows;
   assert.deepEqual(rows, [
     { target: 'Games', status: 'declined', decision_note: 'Talk to the class instead' },

@@ -29,11 +29,14 @@ export async function requestFilteringChange(db: Queryable, schoolId: string, in
   return row;
 }
 
-/** Marks requests past their end date expired (each audited as done by Harbour itself). Returns how many. */
-export async function expireChangeRequests(db: Queryable, schoolId: string, today = londonParts(new Date()).date): Promise<number> {
+/**
+ * Marks requests past their end date expired (each audited as done by Harbour itself). Returns how many.
+ * `now` is the job's clock: the day it compares with and the time it records are the same instant.
+ */
+export async function expireChangeRequests(db: Queryable, schoolId: string, now = new Date()): Promise<number> {
   const rows = await schoolScope(db, schoolId).sql<{ id: string }>(
-    `update filtering_change_requests set status = 'expired', expired_at = now()
-      where school_id = :school and status in ('requested', 'approved', 'done') and ends_on is not null and ends_on < $1::date returning id`, [today]);
+    `update filtering_change_requests set status = 'expired', expired_at = $2
+      where school_id = :school and status in ('requested', 'approved', 'done') and ends_on is not null and ends_on < $1::date returning id`, [londonParts(now).date, now]);
   for (const r of rows) await audit(db, { schoolId, actor: systemActor, action: 'filtering_change.expired', recordType: 'filtering_change_request', recordId: r.id });
   return rows.length;
 }

@@ -21,7 +21,7 @@ export async function expireDueChanges(db: Database, mailer: Mailer, baseUrl: st
     const today = londonParts(now).date;
     const [live] = await schoolScope(tx, schoolId).sql<{ n: number }>(
       `select count(*)::int as n from filtering_change_requests where school_id = :school and status in ('approved', 'done') and ends_on is not null and ends_on < $1::date`, [today]);
-    const n = await expireChangeRequests(tx, schoolId, today);
+    const n = await expireChangeRequests(tx, schoolId, now);
     if (live.n) {
       for (const email of await emailsOfRoles(tx, schoolId, ['it_provider'])) {
         await mailer.send({
