@@ -9,7 +9,7 @@
 // Formats 7 and 8 add the search terms and flags at the end (22 or 21 fields).
 //
 // logfileformat 2 (CSV): every field in double quotes, in this order:
-//   when ("2024.03.05 10:15:02", local time), user, client address, URL, what happened, method,
+//   when ("2024.3.5 9:15:02", local time, unpadded; a padded "2024.03.05 10:15:02" reads too), user, client address, URL, what happened, method,
 //   size, weight, category, filter group number, HTTP status, MIME type, client host name,
 //   filter group name, user agent, parameters, log id 1, log id 2, POST data.
 import type { LogRequest } from '../types';
@@ -51,9 +51,12 @@ export function parseE2guardianLine(line: string): ParseResult {
   } satisfies LogRequest;
 }
 
-/** "2024.03.05 10:15:02" in the log's local time. */
+/**
+ * "2024.03.05 10:15:02" in the log's local time. e2guardian writes its CSV dates without zero
+ * padding ("2024.3.5 9:15:02"), so month, day, hour, minute and second may each be one or two digits.
+ */
 export function parseE2Time(s: string): number | null {
-  const m = /^(\d{4})[.\-/](\d{2})[.\-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})/.exec(s);
+  const m = /^(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})[ T](\d{1,2}):(\d{1,2}):(\d{1,2})(?!\d)/.exec(s);
   if (!m) return null;
   return new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]).getTime();
 }

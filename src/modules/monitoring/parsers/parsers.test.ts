@@ -71,6 +71,25 @@ test('an e2guardian CSV (format 2) line reads its local date and time, and *DENI
   assert.equal(denied.user, 'y7.adeyemi');
 });
 
+test('an e2guardian CSV line as e2guardian writes it, with no zero padding ("2024.3.5 9:5:7"), reads', () => {
+  const lines = fixtureLines('e2guardian-format2.csv');
+  const unpadded = lines.find((l) => l.startsWith('"2024.3.5 9:5:7"'));
+  assert.ok(unpadded, 'the fixture has an unpadded line');
+  const r = asRequest(parseE2guardianCsvLine(unpadded));
+  assert.equal(r.time, new Date(2024, 2, 5, 9, 5, 7).getTime());
+  assert.equal(r.user, 'y8.nuala');
+  assert.equal(r.url, 'https://www.bing.com/search?q=how+to+make+a+bomb');
+  // Padded and unpadded mixed, one or two digits in every place.
+  assert.equal(asRequest(parseE2guardianCsvLine(unpadded.replace('2024.3.5 9:5:7', '2024.12.25 23:59:9'))).time, new Date(2024, 11, 25, 23, 59, 9).getTime());
+  // Still refused: three digits, or a missing second.
+  assert.ok(isMalformed(parseE2guardianCsvLine(unpadded.replace('2024.3.5 9:5:7', '2024.3.5 9:5:700'))));
+  assert.ok(isMalformed(parseE2guardianCsvLine(unpadded.replace('2024.3.5 9:5:7', '2024.3.5 9:5'))));
+  // A log written only this way is recognised as e2guardian CSV.
+  const all = lines.map((l) => l.replace(/^"2024\.03\.05 10:(\d\d):0?(\d+)"/, (_m, min, sec) => `"2024.3.5 9:${Number(min)}:${Number(sec)}"`));
+  assert.ok(all.every((l) => /^"2024\.3\.5 9:\d{1,2}:\d{1,2}"/.test(l)), all.join('\n'));
+  assert.equal(detectFormat(all), 'e2guardian-csv');
+});
+
 test("a Smoothwall export is read by its header: HTTP code 403 is a block, Categories is the category", () => {
   const lines = fixtureLines('smoothwall-export.csv');
   const p = csvExportParser(lines[0]);
