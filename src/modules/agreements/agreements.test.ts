@@ -554,6 +554,36 @@ describe('the visitors kiosk', () => {
     assert.ok(readOutbox(t.outboxDir).some((m) => m.to === email && m.text.includes(sig.text_sha256)));
   });
 
+  test('a second tap of Sign, a resubmitted form or a returning visitor is one person with one signature', async () => {
+    const s = await makeSchool(t.db);
+    const office = await signedIn(t.app, s.personas.office);
+    await office.post('/agreements/kiosks', { name: 'Reception tablet' }, { from: '/agreements/kiosks' });
+    const email = uniqueEmail('returning');
+    const form = { given_name: 'Wenna', family_name: 'Tregarthen', organisation: 'Coastal Supply', visiting: 'Year 2', visit_on: '2026-03-02', email, agree: 'yes' };
+    const csrf = await office.csrf('/kiosk');
+    // A double tap: both posts of the same page arrive together.
+    const [first, second] = await Promise.all([office.post('/kiosk', form, { csrf }), office.post('/kiosk', form, { csrf })]);
+    assert.deepEqual([first.statusCode, second.statusCode], [200, 200]);
+    const people = async () => q(`select id, email from people where school_id = $1 and kind = 'visitor'`, [s.id]);
+    const sigs = async () => q(`select id, signer_id from agreement_signatures where school_id = $1 and method = 'kiosk'`, [s.id]);
+    assert.equal((await people()).length, 1, 'one person');
+    assert.equal((await sigs()).length, 1, 'one signature');
+    assert.equal(readOutbox(t.outboxDir).filter((m) => m.to === email).length, 1, 'one copy by email');
+    // The form sent again later, typed differently, without the address: still the same person.
+    const again = await office.post('/kiosk', { ...form, given_name: '  wenna ', family_name: 'TREGARTHEN', organisation: 'coastal   supply', email: '' }, { from: '/kiosk' });
+    assert.equal(again.statusCode, 200);
+    assert.match(again.body, /already signed this version/);
+    assert.equal((await people()).length, 1);
+    assert.deepEqual((await sigs()).map((x: any) => x.signer_id), [(await people())[0].id]);
+    // Someone of the same name from another organisation, or with another address, is someone else.
+    await office.post('/kiosk', { ...form, organisation: 'Harbourside College' }, { from: '/kiosk' });
+    await office.post('/kiosk', { ...form, email: uniqueEmail('namesake') }, { from: '/kiosk' });
+    assert.equal((await people()).length, 3);
+    assert.equal((await sigs()).length, 3);
+    const [{ n }] = await q(`select count(*)::int as n from audit_events where school_id = $1 and action = 'person.created' and detail->>'via' = 'kiosk'`, [s.id]);
+    assert.equal(n, 3, 'a person.created entry only for the people made');
+  });
+
   test('a device that is not a kiosk, or whose kiosk was ended, signs nothing', async () => {
     const s = await makeSchool(t.db);
     const c = new Client(t.app);

@@ -13,7 +13,7 @@ import { roles as roleLabels } from '../../platform/permissions/roles';
 import { accessStatuses, audienceNames, audienceOf, audiences, isAudience, reasonKinds, type Audience } from './audiences';
 import {
   AgreementFieldError, accessCounts, accessRegister, agreementById, agreementForAudience, completeParentLink, complianceAll, currentAgreements,
-  ensureAgreements, findParentLink, liftAccessDecision, nameMatches, outstanding, parentLinkPage, percent, publishVersion, recordAccessDecision,
+  ensureAgreements, findOrAddVisitor, findParentLink, liftAccessDecision, nameMatches, outstanding, parentLinkPage, percent, publishVersion, recordAccessDecision,
   recordSignature, sendParentLink, standingCtes, startRenewal, textBlocks, type LinkProblem, type ParentChoice,
 } from './service';
 import { emailStaffToResign, owedParentLinks } from './renewal';
@@ -419,18 +419,19 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
     const signed = await db.transaction(async (tx) => {
       const scope = schoolScope(tx, kiosk.school_id);
       const agreement = (await agreementForAudience(tx, kiosk.school_id, 'visitors'))!;
-      const visitor = await scope.insert<{ id: string }>('people', { kind: 'visitor', given_name: d.given_name, family_name: d.family_name, organisation_name: d.organisation ?? null, email: d.email ?? null });
-      await audit(tx, { schoolId: kiosk.school_id, actor, action: 'person.created', recordType: 'person', recordId: visitor.id, ip: req.ip, detail: { kind: 'visitor', via: 'kiosk' } });
+      // A returning visitor (or a second tap of Sign) is the same person, so signing the same version again makes no second signature.
+      const visitor = await findOrAddVisitor(tx, kiosk.school_id, d, actor, req.ip);
       const sig = await recordSignature(tx, kiosk.school_id, {
         agreementId: agreement.id, signerId: visitor.id, subjectId: visitor.id, signedName: `${d.given_name} ${d.family_name}`, method: 'kiosk',
         visiting: d.visiting, visitOn: d.visit_on, userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip,
       }, actor);
-      return { sigId: sig.id! };
+      return { sigId: sig.id!, created: sig.created };
     });
     // After the commit: the signature stands whatever becomes of the email. A copy that could not
     // be sent is shown to reception on the kiosks page, to send again.
-    const copy = d.email ? await emailVisitorCopy(db, mailer, kiosk.school_id, signed.sigId, actor, req.ip) ?? 'none' : 'none';
-    return show(reply, `${v}/kiosk-done.njk`, { title: 'Thank you for signing', copy, kioskMode: true });
+    // Signed already (a second tap, or a returning visitor): no second copy is sent.
+    const copy = d.email && signed.created ? await emailVisitorCopy(db, mailer, kiosk.school_id, signed.sigId, actor, req.ip) ?? 'none' : 'none';
+    return show(reply, `${v}/kiosk-done.njk`, { title: 'Thank you for signing', copy, already: !signed.created, kioskMode: true });
   });
 
   // ---- Class sessions. ------------------------------------------------------------------------

@@ -193,6 +193,42 @@ export async function recordSignature(db: Queryable, schoolId: string, s: NewSig
   return { created: true, id: row.id, versionNumber: v.number };
 }
 
+/** Lower case, spaces trimmed and single: how a visitor's name and organisation are compared at the kiosk. */
+const foldedSql = (col: string) => `lower(regexp_replace(btrim(coalesce(${col}, '')), '\\s+', ' ', 'g'))`;
+const folded = (s: string | null | undefined) => (s ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
+
+/**
+ * The visitor signing at the kiosk: the school's existing visitor of the same name and
+ * organisation (case and spacing aside; when an email address is given, one with that address
+ * or none), or a new one. Concurrent posts of the same name wait for each other (an advisory
+ * lock held to the end of the transaction), so a double tap makes one person, not two.
+ */
+export async function findOrAddVisitor(db: Queryable, schoolId: string,
+  v: { given_name: string; family_name: string; organisation?: string | null; email?: string | null }, actor: Actor, ip: string | null) {
+  const scope = schoolScope(db, schoolId);
+  const key = [folded(v.given_name), folded(v.family_name), folded(v.organisation)].join('\n');
+  await scope.sql(`select pg_advisory_xact_lock(hashtext(:school::text), hashtext($1))`, [`kiosk-visitor\n${key}`]);
+  const email = v.email?.trim() || null;
+  const [found] = await scope.sql<{ id: string; email: string | null }>(
+    `select id, email from people
+      where school_id = :school and kind = 'visitor' and left_on is null
+        and ${foldedSql('given_name')} = $1 and ${foldedSql('family_name')} = $2 and ${foldedSql('organisation_name')} = $3
+        and ($4::text is null or email is null or lower(email) = lower($4))
+      order by ($4::text is not null and lower(email) = lower($4)) desc nulls last, created_at limit 1`,
+    [folded(v.given_name), folded(v.family_name), folded(v.organisation), email],
+  );
+  if (found) {
+    // A returning visitor who now gives an address for their copy: keep it with them.
+    if (email && !found.email) await scope.update('people', { id: found.id }, { email, updated_at: new Date() });
+    return { id: found.id, created: false };
+  }
+  const visitor = await scope.insert<{ id: string }>('people', {
+    kind: 'visitor', given_name: v.given_name.trim(), family_name: v.family_name.trim(), organisation_name: v.organisation?.trim() || null, email,
+  });
+  await audit(db, { schoolId, actor, action: 'person.created', recordType: 'person', recordId: visitor.id, ip, detail: { kind: 'visitor', via: 'kiosk' } });
+  return { id: visitor.id, created: true };
+}
+
 /** Letters only, lower case, single spaces: how a typed name is compared with the record. */
 export function comparableName(name: string): string {
   return name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z\s'-]/g, ' ').replace(/[\s'-]+/g, ' ').trim();
