@@ -495,6 +495,30 @@ describe('compliance and the technology access register', () => {
     assert.ok(!sinceNow.people.some((p: any) => p.person_id === pupil), 'nothing has changed since');
   });
 
+  test('a paper signature entered today but dated weeks ago reaches the IT provider through changed_since', async () => {
+    const s = await makeSchool(t.db);
+    const teacher = s.personas.teacher.personId;
+    // Nothing about the teacher or the agreements has changed for weeks.
+    await t.db.query(`update people set created_at = now() - interval '40 days', updated_at = now() - interval '40 days' where school_id = $1`, [s.id]);
+    await t.db.query(`update agreement_versions set published_at = now() - interval '40 days' where school_id = $1`, [s.id]);
+    const key = await createApiKey(t.db, s.id, 'IT provider sync', ['technology-access:read'], systemActor, null);
+    const get = async (since: string) => (await t.app.inject({ method: 'GET', url: `/api/v1/technology-access?changed_since=${encodeURIComponent(since)}`, headers: { authorization: `Bearer ${key.key}` } })).json();
+    const lastSync = (await get(new Date(Date.now() - 86_400_000).toISOString())).generated_at;
+    assert.ok(!(await get(lastSync)).people.some((p: any) => p.person_id === teacher));
+    await new Promise((r) => setTimeout(r, 20));
+    // The office enters the teacher's paper copy, dated three weeks ago.
+    const staffAgreement = (await agreementForAudience(t.db, s.id, 'staff_governors'))!;
+    const head = await signedIn(t.app, s.personas.headteacher);
+    const dated = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date(Date.now() - 21 * 86_400_000));
+    const res = await head.post(`/agreements/paper/${teacher}`, { version: staffAgreement.version_id, signer: teacher, signed_on: dated, signed_name: 'Teacher Tester' }, { from: `/agreements/paper/${teacher}` });
+    assert.equal(res.statusCode, 303);
+    const [sig] = await q(`select signed_at, recorded_at from agreement_signatures where school_id = $1 and subject_id = $2`, [s.id, teacher]);
+    assert.ok(new Date(sig.signed_at) < new Date(lastSync) && new Date(sig.recorded_at) >= new Date(lastSync), 'dated before the last sync, entered after it');
+    const changed = await get(lastSync);
+    assert.deepEqual(changed.people.filter((p: any) => p.person_id === teacher).map((p: any) => [p.status, p.may_use_technology]), [['allowed', true]]);
+    assert.ok(new Date(changed.people.find((p: any) => p.person_id === teacher).changed_at) >= new Date(lastSync));
+  });
+
   test('the API gives the register to a key with its scope, and with changed_since only the people whose standing changed', async () => {
     const s = await makeSchool(t.db);
     const key = await createApiKey(t.db, s.id, 'IT provider sync', ['technology-access:read'], systemActor, null);

@@ -262,7 +262,9 @@ export function standingCtes(opts: { withLeavers?: boolean } = {}): string {
   sig as (
     select s.subject_id, c.audience,
            bool_or(v.number >= c.baseline_number and (c.renewal_started_at is null or s.signed_at >= c.renewal_started_at)) as is_current,
-           max(s.signed_at) as last_signed_at
+           -- When the signature reached Harbour, not the date it bears: a paper signature is entered
+           -- days after the date on it, and the IT provider's changed_since must still see it.
+           max(s.recorded_at) as last_recorded_at
       from agreement_signatures s join agreement_versions v on v.id = s.version_id join cur c on c.agreement_id = s.agreement_id
      where s.school_id = :school
      group by s.subject_id, c.audience
@@ -295,7 +297,7 @@ export function standingCtes(opts: { withLeavers?: boolean } = {}): string {
                 when dec.status is not null then dec.status
                 when so.is_current or sp.is_current then 'allowed'
                 else 'not_yet' end as access_status,
-           greatest(p.created_at, p.updated_at, so.last_signed_at, sp.last_signed_at, decchange.changed_at,
+           greatest(p.created_at, p.updated_at, so.last_recorded_at, sp.last_recorded_at, decchange.changed_at,
                     case when co.baseline_published_at <= now() then co.baseline_published_at end, co.renewal_started_at,
                     case when p.kind = 'pupil' then cp.baseline_published_at end, case when p.kind = 'pupil' then cp.renewal_started_at end) as changed_at
       from ppl p
