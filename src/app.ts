@@ -136,7 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { route
       user: ctx.user,
       school: ctx.school,
       can: (a: string) => ctx.allowed.has(a as any),
-      nav: ctx.user && ctx.school ? navigationFor(ctx, req.url) : [],
+      // Until a lead has passed the second factor, the page shows no way into the school.
+      nav: ctx.user && ctx.school && !(ctx.needsTwoFactor && !(ctx.user.totpEnabled && req.session?.twoFactorPassed)) ? navigationFor(ctx, req.url) : [],
       csrfToken: this.generateCsrf(),
       flash,
       errors,
