@@ -26,6 +26,11 @@ export function summaryText(s: ScanSummary): string {
   return lines.join('\n');
 }
 
+/** The first few rejected lines, as "; the first: line 3 (why), line 9 (why)". */
+export function rejectedText(first: { line: number; reason: string }[], max = 5): string {
+  return first.length ? `; the first: ${first.slice(0, max).map((r) => `line ${r.line} (${r.reason})`).join(', ')}` : '';
+}
+
 /** Registers `harbour monitor` and its subcommands. */
 export function registerMonitorCommands(program: Command) {
   const monitor = program.command('monitor').description('filtering and monitoring: read the filter\'s logs');
@@ -109,7 +114,7 @@ export function registerMonitorCommands(program: Command) {
               actor: { userId: null, label: 'harbour monitor ingest' },
               onNote: (m) => console.error(`Note: ${m}`),
             });
-            console.error(`${f}: ${r.format}, ${r.resumed ? 'carried on from where the last run stopped; ' : ''}read ${r.lines} new line${r.lines === 1 ? '' : 's'} (${r.rejected} rejected), ${r.alertsCreated} new alert${r.alertsCreated === 1 ? '' : 's'}; now at line ${r.lineNumber}.`);
+            console.error(`${f}: ${r.format}, ${r.resumed ? 'carried on from where the last run stopped; ' : ''}read ${r.lines} new line${r.lines === 1 ? '' : 's'} (${r.rejected} rejected${rejectedText(r.firstRejected)}), ${r.alertsCreated} new alert${r.alertsCreated === 1 ? '' : 's'}; now at line ${r.lineNumber}.`);
           } catch (e) {
             if (e instanceof IngestFileError) fail(e.message, 2);
             throw e;

@@ -62,6 +62,32 @@ test('ingesting the same file twice stores the same alerts once', async () => {
   assert.deepEqual(await alertsOf(school.id), once);
 });
 
+test("ingest reports the first rejected lines by number and, for a log with Squid's default strip_query_terms, the same note as scan", async () => {
+  const school = await makeSchool(db);
+  const lines = readFileSync(fixture, 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/\?\S*/, '?'));
+  lines.splice(2, 0, 'this is not a log line');
+  lines.splice(6, 0, '1709633712.877 broken');
+  const file = join(work, 'stripped.log');
+  writeFileSync(file, lines.join('\n') + '\n');
+  const notes: string[] = [];
+  const r = await ingestFile(db, file, { schoolId: school.id, onNote: (n) => notes.push(n) });
+  assert.equal(r.rejected, 2);
+  assert.deepEqual(r.firstRejected.map((x) => x.line), [3, 7]);
+  assert.ok(r.firstRejected.every((x) => x.reason.length > 0));
+  assert.match(r.note ?? '', /strip_query_terms off/);
+  assert.deepEqual(notes, [r.note]);
+  // The command says the same on standard error.
+  const again = join(work, 'stripped-copy.log');
+  writeFileSync(again, `${lines.join('\n')}\n1709639999.000 1 10.0.0.1 TCP_MISS/200 1 GET https://example.org/x? pupil.z HIER_DIRECT/1.2.3.4 text/html\n`);
+  const other = await makeSchool(db);
+  const cli = await harbour(['monitor', 'ingest', '--school', other.id, again]);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.match(cli.stderr, /2 rejected; the first: line 3 \(.+\), line 7 \(/);
+  assert.match(cli.stderr, /Note: .*strip_query_terms off/);
+  // A log with query strings has no note.
+  assert.equal((await ingestFile(db, fixture, { schoolId: school.id })).note, null);
+});
+
 test('kill -9 in the middle of an ingest, then running it again, neither loses nor repeats an alert', async () => {
   const file = join(work, 'big-access.log');
   writeFileSync(file, bigLog(300_000));

@@ -18,7 +18,7 @@ import type { CompiledLexicon } from './detect/matcher';
 import { detectFormat } from './parsers/detect-format';
 import { maxLineBytes } from './parsers/lines';
 import { isMalformed, type LineParser } from './parsers/types';
-import { parserFor } from './scan';
+import { hasQueryString, noQueryStringNote, parserFor } from './scan';
 import { schoolLexicon } from './school-lexicon';
 import type { Alert, LogFormat, LogRequest } from './types';
 import { notifyNewAlerts } from './notify';
@@ -44,6 +44,12 @@ export interface IngestResult {
   /** Lines read in this run (not counting those read by earlier runs). */
   lines: number;
   rejected: number;
+  /** The first lines rejected in this run (at most 10), with why. */
+  firstRejected: { line: number; reason: string }[];
+  /** Whether any URL read in this run had a query string (a `?` with something after it). */
+  sawQueryString: boolean;
+  /** Said when lines were read and none had a query string (as scan says it): what the IT provider should switch on. */
+  note: string | null;
   /** Alerts stored for the first time in this run. */
   alertsCreated: number;
   /** Where the file stands now. */
@@ -147,11 +153,21 @@ export async function storeAlerts(tx: Queryable, schoolId: string, positionId: s
  */
 export async function ingestFile(db: Database, path: string, opts: IngestOptions & { follow?: boolean; signal?: AbortSignal }): Promise<IngestResult> {
   const lexicon = await schoolLexicon(db, opts.schoolId);
-  const total: IngestResult = { source: path, format: null, lines: 0, rejected: 0, alertsCreated: 0, lineNumber: 0, byteOffset: 0, resumed: false };
+  const total: IngestResult = { source: path, format: null, lines: 0, rejected: 0, firstRejected: [], sawQueryString: false, note: null, alertsCreated: 0, lineNumber: 0, byteOffset: 0, resumed: false };
   while (true) {
     const r = await ingestOnce(db, path, lexicon, opts, total);
-    if (!opts.follow || opts.signal?.aborted || r !== 'rotated') return total;
+    if (!opts.follow || opts.signal?.aborted || r !== 'rotated') {
+      checkQueryStrings(total, opts);
+      return total;
+    }
   }
+}
+
+/** Says once, as scan does, that the lines read had no query strings at all. */
+function checkQueryStrings(total: IngestResult, opts: IngestOptions) {
+  if (total.note || total.sawQueryString || total.lines === 0) return;
+  total.note = noQueryStringNote(opts.sourceName ?? total.source);
+  opts.onNote?.(total.note);
 }
 
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((done) => {
@@ -244,6 +260,11 @@ async function ingestOnce(db: Database, path: string, lexicon: CompiledLexicon, 
     if (created && opts.mailer) await notifyNewAlerts(db, opts.mailer, opts.baseUrl ?? '', opts.schoolId).catch((e) => opts.onNote?.(`the safeguarding leads could not be emailed: ${(e as Error).message}`));
   };
 
+  const reject = (reason: string) => {
+    rejected++;
+    total.rejected++;
+    if (total.firstRejected.length < 10) total.firstRejected.push({ line: lineNo, reason });
+  };
   let carry: Buffer | null = null;
   let oversized = -1;
   /** Reads the complete lines in chunk (and, at the end of a finished file, a last line without a newline). */
@@ -264,15 +285,15 @@ async function ingestOnce(db: Database, path: string, lexicon: CompiledLexicon, 
       const len = nl - at;
       if (oversized >= 0 || len > maxLineBytes) {
         oversized = -1;
-        rejected++;
-        total.rejected++;
+        reject(`the line is longer than the ${maxLineBytes / 1024} KiB Harbour reads`);
       } else {
         const end = len && buf[nl - 1] === 13 ? nl - 1 : nl;
         const r = parser.parse(buf.toString('utf8', at, end), lineNo);
-        if (r && isMalformed(r)) {
-          rejected++;
-          total.rejected++;
-        } else if (r) detector.request(opts.sourceName ?? path, lineNo, r as LogRequest);
+        if (r && isMalformed(r)) reject(r.malformed);
+        else if (r) {
+          if (!total.sawQueryString && hasQueryString(r.url)) total.sawQueryString = true;
+          detector.request(opts.sourceName ?? path, lineNo, r as LogRequest);
+        }
       }
       // A line read without a newline (the end of a finished file) counts one byte less.
       offset += Math.min(nl + 1, chunk === null ? buf.length - 1 : buf.length) - at;
@@ -338,6 +359,8 @@ async function ingestOnce(db: Database, path: string, lexicon: CompiledLexicon, 
           return 'done';
         }
         if (linesSinceCommit > 0 || closed.length) await commit(false);
+        // Following: say it as soon as what was there has been read, not only when stopped.
+        checkQueryStrings(total, opts);
         if (opts.signal?.aborted) {
           await commit(false);
           return 'done';

@@ -10,7 +10,7 @@ import type { Mailer } from '../../platform/mail/mailer';
 import { Detector } from './detect/alerts';
 import { detectFormat } from './parsers/detect-format';
 import { isMalformed } from './parsers/types';
-import { parserFor } from './scan';
+import { hasQueryString, noQueryStringNote, parserFor } from './scan';
 import { schoolLexicon } from './school-lexicon';
 import { sha256, storeAlerts, type PendingAlert } from './ingest';
 import { notifyNewAlerts } from './notify';
@@ -40,7 +40,12 @@ export const pushSchema = z.object({
 }).refine((b) => !!b.lines !== !!b.events, { message: 'send either lines or events', path: ['lines'] });
 export type PushBody = z.infer<typeof pushSchema>;
 
-export interface PushResult { accepted: number; skipped: number; rejected: { line: number; reason: string }[]; alerts: number; line: number }
+/**
+ * What a push reports: lines accepted and skipped (already read), the rejected lines with why (the
+ * first 100; `rejected_count` is all of them), new alerts, the source's line number now, and a note
+ * (as scan and ingest give) when no URL in the batch had a query string, or null.
+ */
+export interface PushResult { accepted: number; skipped: number; rejected: { line: number; reason: string }[]; rejected_count: number; alerts: number; line: number; note: string | null }
 
 /** Reads one pushed batch into the school's alerts. */
 export async function pushEvents(db: Database, schoolId: string, body: PushBody, by: { actor: Actor; ip: string | null; mailer?: Mailer; baseUrl?: string }): Promise<PushResult> {
@@ -69,6 +74,8 @@ export async function pushEvents(db: Database, schoolId: string, body: PushBody,
     const detector = new Detector(lexicon, (alert, count) => closed.push({ alert, count }));
     detector.restoreState(locked.detector_state);
     const rejected: { line: number; reason: string }[] = [];
+    let read = 0;
+    let sawQueryString = false;
     for (const item of items.slice(start)) {
       lineNo++;
       let req: LogRequest | null;
@@ -85,14 +92,19 @@ export async function pushEvents(db: Database, schoolId: string, body: PushBody,
           method: item.method ?? null, status: item.status ?? null, mime: item.mime ?? null, blocked: item.blocked, category: item.category ?? null, reason: item.reason ?? null,
         };
       }
-      if (req) detector.request(body.source, lineNo, req);
+      if (req) {
+        read++;
+        if (!sawQueryString && hasQueryString(req.url)) sawQueryString = true;
+        detector.request(body.source, lineNo, req);
+      }
     }
     const created = await storeAlerts(tx, schoolId, pos.id, [...closed, ...detector.openAlerts()]);
     await scope.sql(
       `update monitoring_ingest_positions set line_number = $2, rejected_lines = rejected_lines + $3, detector_state = $4, updated_at = now() where school_id = :school and id = $1`,
       [pos.id, lineNo, rejected.length, JSON.stringify(detector.saveState())]);
     await audit(tx, { schoolId, actor: by.actor, action: 'monitoring_events.pushed', recordType: 'monitoring_ingest_position', recordId: pos.id, ip: by.ip, detail: { lines: items.length - start, alerts: created } });
-    return { accepted: items.length - start, skipped: start, rejected: rejected.slice(0, 100), alerts: created, line: lineNo };
+    const note = read > 0 && !sawQueryString ? noQueryStringNote(body.source) : null;
+    return { accepted: items.length - start, skipped: start, rejected: rejected.slice(0, 100), rejected_count: rejected.length, alerts: created, line: lineNo, note };
   });
   if (result.alerts && by.mailer) await notifyNewAlerts(db, by.mailer, by.baseUrl ?? '', schoolId).catch(() => undefined);
   return result;

@@ -158,6 +158,17 @@ test('a filter pushes log lines with a per-school key; a re-sent batch never rep
   // JSON events too.
   const ev = await push(key.key, { source: 'cloud-filter', events: [{ time: '2026-03-05T10:00:00Z', user: 'pupil.x', url: 'https://www.google.com/search?q=how+to+kill+myself', blocked: false }] });
   assert.equal(ev.json().alerts, 1);
+  assert.equal(ev.json().note, null);
+  // Lines as Squid writes them by default (the ? kept, what follows dropped), one of them broken:
+  // the response names the rejected line and carries the same note as scan.
+  const stripped = lines.map((l) => l.replace(/\?\S*/, '?'));
+  stripped.splice(1, 0, 'garbage');
+  const s = await push(key.key, { source: 'proxy2', first_line: 1, lines: stripped });
+  assert.equal(s.statusCode, 200, s.body);
+  const sj = s.json();
+  assert.deepEqual(sj.rejected.map((r: { line: number }) => r.line), [2]);
+  assert.equal(sj.rejected_count, 1);
+  assert.match(sj.note, /strip_query_terms off/);
 });
 
 test('a log uploaded in the browser is read into alerts named by the file, and uploading it again repeats none', async () => {
@@ -178,8 +189,17 @@ test('a log uploaded in the browser is read into alerts named by the file, and u
   assert.match(first.body, /7 new alerts/);
   const rows = (await t.db.query('select distinct source from monitoring_alerts where school_id = $1', [school.id])).rows;
   assert.deepEqual(rows, [{ source: 'access.log' }]);
+  assert.doesNotMatch(first.body, /No search terms could be read/);
   const second = await upload(readFileSync(fixture));
   assert.match(second.body, /0 new alerts/);
+  // A log with Squid's default strip_query_terms and a broken line: the page says both.
+  const stripped = readFileSync(fixture, 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/\?\S*/, '?'));
+  stripped.splice(3, 0, 'not a log line');
+  const third = await upload(Buffer.from(`${stripped.join('\n')}\n`));
+  assert.equal(third.statusCode, 200, third.body);
+  assert.match(third.body, /No search terms could be read/);
+  assert.match(third.body, /strip_query_terms off/);
+  assert.match(third.body, /Line 4: /);
   const empty = await upload(Buffer.alloc(0));
   assert.equal(empty.statusCode, 400);
   assert.match(empty.body, /href="#log"/);

@@ -466,7 +466,7 @@ export default async function monitoringRoutes(app: FastifyInstance, deps: AppDe
       },
     },
     responses: {
-      '200': { description: 'Read: how many lines were accepted, skipped (already read) and rejected, and how many new alerts' },
+      '200': { description: 'Read: how many lines were accepted, skipped (already read) and rejected (rejected: the first 100 line numbers with why; rejected_count: all), how many new alerts, and a note (or null) when no URL in the batch had a query string, so no search could be read' },
       '400': { description: 'The body is not valid; the message names the field', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
     },
   });

@@ -21,7 +21,7 @@ export interface FileSummary {
   bytes: number;
   /** Lines read in full (searches, blocks and the like) rather than skipped by the pre-filter. */
   parsed: number;
-  /** Whether any URL in the log had a query string: without them no search term can be read. */
+  /** Whether any URL in the log had a query string (a `?` with something after it): without them no search term can be read. */
   sawQueryString: boolean;
   error?: string;
 }
@@ -62,6 +62,22 @@ export function parserFor(format: LogFormat, headerLine: string): LineParser {
 }
 
 export class LogFileError extends Error {}
+
+/**
+ * Whether a URL carries a query string: a `?` with something after it. Squid's default
+ * (strip_query_terms on) keeps the `?` and drops what follows (".../search?"), which is no query string.
+ */
+export function hasQueryString(url: string): boolean {
+  const q = url.indexOf('?');
+  if (q === -1) return false;
+  const next = url.charCodeAt(q + 1);
+  return q + 1 < url.length && next !== 35 /* # */ && next !== 32 && next !== 9;
+}
+
+/** What scan, ingest, upload and push say about a log whose URLs have no query strings at all. */
+export function noQueryStringNote(source: string): string {
+  return `${source}: no URL in this log has a query string, so no search terms can be read from it. Squid strips them unless "strip_query_terms off" is set, and HTTPS searches are only visible where the filter inspects TLS: see docs/monitoring.md.`;
+}
 
 function firstLines(chunk: Buffer): string[] {
   const text = chunk.subarray(0, Math.min(chunk.length, 256 * 1024)).toString('utf8');
@@ -106,7 +122,7 @@ export async function scanLogs(files: string[], opts: ScanOptions): Promise<Scan
       const r = parser.parse(text, lineNo);
       if (!r) return;
       if (isMalformed(r)) return reject(lineNo, r.malformed);
-      if (!file.sawQueryString && r.url.includes('?')) file.sawQueryString = true;
+      if (!file.sawQueryString && hasQueryString(r.url)) file.sawQueryString = true;
       detector.request(source, lineNo, r as LogRequest);
     };
     const sink = {
@@ -179,7 +195,7 @@ export async function scanLogs(files: string[], opts: ScanOptions): Promise<Scan
     summary.rejected += file.rejected;
     summary.bytes += file.bytes;
     if (file.lines > 0 && !file.sawQueryString) {
-      opts.onNote?.(`${source}: no URL in this log has a query string, so no search terms can be read from it. Squid strips them unless "strip_query_terms off" is set, and HTTPS searches are only visible where the filter inspects TLS: see docs/monitoring.md.`);
+      opts.onNote?.(noQueryStringNote(source));
     }
   }
   detector.flush();

@@ -77,7 +77,7 @@ test('an e2guardian CSV line as e2guardian writes it, with no zero padding ("202
   assert.ok(unpadded, 'the fixture has an unpadded line');
   const r = asRequest(parseE2guardianCsvLine(unpadded));
   assert.equal(r.time, new Date(2024, 2, 5, 9, 5, 7).getTime());
-  assert.equal(r.user, 'y8.nuala');
+  assert.equal(r.user, 'y8.pupil07');
   assert.equal(r.url, 'https://www.bing.com/search?q=how+to+make+a+bomb');
   // Padded and unpadded mixed, one or two digits in every place.
   assert.equal(asRequest(parseE2guardianCsvLine(unpadded.replace('2024.3.5 9:5:7', '2024.12.25 23:59:9'))).time, new Date(2024, 11, 25, 23, 59, 9).getTime());
@@ -207,6 +207,22 @@ test('a log with no query strings at all gets a note saying what to switch on', 
   assert.match(notes[0], /strip_query_terms off/);
   const withQueries = await scan([join(fixtures, 'squid-access.log')]);
   assert.equal(withQueries.notes.length, 0);
+  });
+});
+
+test("a log written with Squid's default strip_query_terms (each URL keeps its ? and loses what follows) gets the note too", async () => {
+  await inTempDir('harbour-stripped-', async (dir) => {
+    const file = join(dir, 'access.log');
+    const stripped = fixtureLines('squid-access.log').map((l) => l.replace(/\?\S*/, '?'));
+    assert.ok(stripped.filter((l) => /\?\s/.test(l)).length >= 5, 'several lines end their URL with a bare ?');
+    writeFileSync(file, stripped.join('\n') + '\n');
+    const { notes, summary } = await scan([file]);
+    assert.equal(notes.length, 1);
+    assert.match(notes[0], /strip_query_terms off/);
+    assert.equal(summary.files[0].sawQueryString, false);
+    // One URL with a real query string is enough to say nothing.
+    writeFileSync(file, [...stripped, fixtureLines('squid-access.log')[3]].join('\n') + '\n');
+    assert.equal((await scan([file])).notes.length, 0);
   });
 });
 
