@@ -4,6 +4,7 @@ import type { AppDeps } from '../../app';
 import { parseForm } from '../../platform/http/forms';
 import { toCsv } from '../../platform/csv/write';
 import { audit } from '../../platform/audit/audit';
+import { auditVisibleSql, incidentsFor } from '../incidents/visibility';
 
 const filterSchema = z.object({
   action: z.string().trim().max(100).optional().default(''),
@@ -18,16 +19,21 @@ const pageSize = 50;
 
 /** The audit trail in the browser, for the headteacher and safeguarding leads: read and filter. */
 export default async function auditRoutes(app: FastifyInstance, deps: AppDeps) {
-  /** The WHERE clause for the filters, always within the school. */
-  function filterSql(f: z.output<typeof filterSchema>) {
-    const where: string[] = ['school_id = :school'];
-    const params: unknown[] = [];
+  const { db } = deps;
+  /**
+   * The WHERE clause for the filters, always within the school, and never an entry that would
+   * tell the viewer of an incident they may not see in full (see auditVisibleSql). It is part of
+   * the query, so counts and pages are of what the viewer may see.
+   */
+  function filterSql(f: z.output<typeof filterSchema>, userId: string | null) {
+    const params: unknown[] = [userId];
+    const where: string[] = ['a.school_id = :school', auditVisibleSql('a', '$1')];
     const add = (sql: string, v: unknown) => { params.push(v); where.push(sql.replace('?', `$${params.length}`)); };
-    if (f.action) add('action ilike ?', `%${f.action}%`);
-    if (f.actor) add('actor_label ilike ?', `%${f.actor}%`);
-    if (f.record) add('(record_id = ? or record_type = $' + (params.length + 1) + ')', f.record);
-    if (f.from) add("at >= (?::date at time zone 'Europe/London')", f.from);
-    if (f.to) add("at < ((?::date + 1) at time zone 'Europe/London')", f.to);
+    if (f.action) add('a.action ilike ?', `%${f.action}%`);
+    if (f.actor) add('a.actor_label ilike ?', `%${f.actor}%`);
+    if (f.record) add('(a.record_id = ? or a.record_type = $' + (params.length + 1) + ')', f.record);
+    if (f.from) add("a.at >= (?::date at time zone 'Europe/London')", f.from);
+    if (f.to) add("a.at < ((?::date + 1) at time zone 'Europe/London')", f.to);
     return { where, params };
   }
 
@@ -35,11 +41,11 @@ export default async function auditRoutes(app: FastifyInstance, deps: AppDeps) {
     const form = parseForm(filterSchema, req.query);
     if (!form.ok) return reply.page('audit/views/list.njk', { title: 'Audit trail', errors: form.errors, values: form.values, entries: [], filters: form.values }, 400);
     const f = form.data;
-    const { where, params } = filterSql(f);
-    const scope = req.ctx.scope();
-    const [{ total }] = await scope.sql<{ total: number }>(`select count(*)::int as total from audit_events where ${where.join(' and ')}`, params);
-    const entries = await scope.sql(
-      `select seq, at, actor_label, action, record_type, record_id, ip from audit_events where ${where.join(' and ')} order by seq desc limit ${pageSize} offset ${(f.page - 1) * pageSize}`,
+    const { where, params } = filterSql(f, req.ctx.user?.id ?? null);
+    const trail = incidentsFor(req.ctx, db);
+    const [{ total }] = await trail.sql<{ total: number }>(`select count(*)::int as total from audit_events a where ${where.join(' and ')}`, params);
+    const entries = await trail.sql(
+      `select a.seq, a.at, a.actor_label, a.action, a.record_type, a.record_id, a.ip from audit_events a where ${where.join(' and ')} order by a.seq desc limit ${pageSize} offset ${(f.page - 1) * pageSize}`,
       params,
     );
     const pages = Math.max(1, Math.ceil(total / pageSize));
@@ -55,10 +61,10 @@ export default async function auditRoutes(app: FastifyInstance, deps: AppDeps) {
   app.get('/audit.csv', { config: { action: 'audit:view' } }, async (req, reply) => {
     const form = parseForm(filterSchema, req.query);
     if (!form.ok) return reply.code(400).type('text/plain').send(form.errors.map((e) => `${e.field}: ${e.text}`).join('\n'));
-    const { where, params } = filterSql(form.data);
-    const scope = req.ctx.scope();
-    const rows = await scope.sql(`select seq, at, actor_label, action, record_type, record_id, ip, hash from audit_events where ${where.join(' and ')} order by seq`, params);
-    await audit(deps.db, { schoolId: scope.schoolId, actor: req.ctx.actor, action: 'audit.exported', ip: req.ip, detail: { rows: rows.length } });
+    const { where, params } = filterSql(form.data, req.ctx.user?.id ?? null);
+    const rows = await incidentsFor(req.ctx, db).sql(
+      `select a.seq, a.at, a.actor_label, a.action, a.record_type, a.record_id, a.ip, a.hash from audit_events a where ${where.join(' and ')} order by a.seq`, params);
+    await audit(deps.db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'audit.exported', ip: req.ip, detail: { rows: rows.length } });
     const csv = toCsv(['number', 'when', 'who', 'what', 'record type', 'record', 'from', 'hash'],
       rows.map((r) => [r.seq, r.at, r.actor_label, r.action, r.record_type, r.record_id, r.ip, r.hash]));
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="audit-trail-${new Date().toISOString().slice(0, 10)}.csv"`).header('cache-control', 'no-store').send(csv);

@@ -11,6 +11,7 @@ import { errorMap, parseForm, requiredText, type FieldError } from '../../platfo
 import { NotFoundError } from '../../platform/http/errors';
 import { ensureIncidentDefaults } from './matrix';
 import { IncidentFieldError } from './service';
+import { IncidentScope, viewerOf, type Viewer } from './visibility';
 import { items, riskAreas, type RiskArea } from './vocabulary';
 
 /** What a form posted, without its CSRF token, to show again. */
@@ -26,12 +27,14 @@ export interface CategoryInput {
   illegal: boolean;
 }
 
-/** Every category of the school, retired ones last, with how many incidents used each. */
-export async function allCategories(db: Queryable, schoolId: string) {
-  // Counting incidents by category is counting, not seeing: no incident's words are read.
-  return schoolScope(db, schoolId).sql<{ id: string; code: string; label: string; risk_area: RiskArea; suspected_illegal_material: boolean; illegal: boolean; retired_at: Date | null; used: number }>(
+/**
+ * Every category of the school, retired ones last, with how many incidents used each: only
+ * those the viewer may know of, so a count never gives away a concern they cannot see.
+ */
+export async function allCategories(db: Queryable, schoolId: string, viewer: Viewer) {
+  return new IncidentScope(db, schoolId, viewer).sql<{ id: string; code: string; label: string; risk_area: RiskArea; suspected_illegal_material: boolean; illegal: boolean; retired_at: Date | null; used: number }>(
     `select c.id, c.code, c.label, c.risk_area, c.suspected_illegal_material, c.illegal, c.retired_at,
-            (select count(*)::int from incidents i where i.school_id = :school and i.category_id = c.id) as used
+            (select count(*)::int from visible_incidents v where v.category_id = c.id) as used
        from incident_categories c where c.school_id = :school order by c.retired_at is not null, c.position, c.label`);
 }
 
@@ -98,7 +101,7 @@ export function registerIncidentCategories(app: FastifyInstance, deps: AppDeps) 
   const page = async (req: any, reply: any, extra: { errors?: FieldError[]; values?: Record<string, unknown>; editing?: string | null } = {}, status = 200) => {
     const schoolId = req.ctx.school!.id as string;
     await db.transaction((tx) => ensureIncidentDefaults(tx, schoolId));
-    const categories = await allCategories(db, schoolId);
+    const categories = await allCategories(db, schoolId, viewerOf(req.ctx));
     const q = (req.query ?? {}) as Record<string, unknown>;
     const editingId = extra.editing ?? (typeof q.edit === 'string' && uuid.test(q.edit) ? q.edit : null);
     const editing = editingId ? categories.find((c) => c.id === editingId) ?? null : null;

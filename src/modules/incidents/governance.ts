@@ -39,7 +39,7 @@ export function registerIncidentGovernance(app: FastifyInstance, deps: AppDeps) 
       const incidents = new IncidentScope(tx, schoolId, viewer);
       const last = await lastReview(incidents);
       const since = await sinceLastReview(tx, schoolId, viewer, last ? new Date(last.period_to) : null);
-      const past = await pastReviews(incidents);
+      const past = await pastReviews(tx, schoolId, viewer);
       await audit(tx, { schoolId, actor: req.ctx.actor, action: 'incident_review.viewed', ip: req.ip, detail: { listed: since.incidents.length } });
       return { last, ...since, past };
     });

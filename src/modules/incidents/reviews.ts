@@ -14,10 +14,18 @@ export async function lastReview(incidents: IncidentScope) {
   return row ?? null;
 }
 
-/** Every review, newest first. */
-export async function pastReviews(incidents: IncidentScope) {
-  return incidents.scope.sql(
-    `select r.*, p.given_name || ' ' || p.family_name as signed_off_by_name from incident_reviews r join people p on p.id = r.signed_off_by
+/**
+ * Every review, newest first. Each one's count of incidents is worked out again for this viewer
+ * (anonymised figures, which leave out a concern about the headteacher for the headteacher),
+ * never read from the counts saved at sign-off, which were the signer's: a chair of governors'
+ * review counted concerns the headteacher may not know of.
+ */
+export async function pastReviews(db: Queryable, schoolId: string, viewer: Viewer & { kind: 'person' }) {
+  const figures = new IncidentScope(db, schoolId, { kind: 'figures', roles: viewer.roles });
+  return figures.sql(
+    `select r.id, r.period_from, r.period_to, r.signed_off_at, r.signed_off_role, r.notes, p.given_name || ' ' || p.family_name as signed_off_by_name,
+            (select count(*)::int from visible_incidents v where (r.period_from is null or v.reported_at > r.period_from) and v.reported_at <= r.period_to) as total
+       from incident_reviews r join people p on p.id = r.signed_off_by
       where r.school_id = :school order by r.period_to desc limit 50`);
 }
 

@@ -92,3 +92,27 @@ export function incidentsFor(ctx: { personId: string | null; roles: readonly Rol
   if (!ctx.school) throw new Error('no school in this request');
   return new IncidentScope(db, ctx.school.id, viewerOf(ctx));
 }
+
+/**
+ * A condition on the audit trail (`audit_events` as `alias`) that keeps out every entry which
+ * would tell this viewer about an incident they may not see in full: entries whose record is
+ * such an incident; a person's incident chronology being viewed, or their access being removed
+ * by an incident, when that person is involved in such an incident; and anyone else viewing the
+ * viewer's own chronology (so that the subject of a concern never learns of it that way). Run it
+ * through IncidentScope.sql; `userParam` is the placeholder holding the viewer's user id.
+ */
+export function auditVisibleSql(alias: string, userParam: string): string {
+  const a = alias;
+  const seen = `select v.id from visible_incidents v where v.access = 'full'`;
+  // Everyone involved in an incident this viewer cannot see in full.
+  const involvedInHidden = `select ip.person_id::text from incident_people ip
+     where ip.school_id = :school and not exists (select 1 from visible_incidents v where v.id = ip.incident_id and v.access = 'full')`;
+  return `not (
+    (${a}.record_type = 'incident' and not exists (select 1 from (${seen}) h where h.id::text = ${a}.record_id))
+    or (${a}.record_type = 'person' and ${a}.record_id is not null
+        and (${a}.action = 'person.incident_chronology_viewed' or (${a}.action like 'technology_access.%' and ${a}.detail->>'sourceType' = 'incident'))
+        and (${a}.record_id in (${involvedInHidden})
+             or (${a}.action = 'person.incident_chronology_viewed' and ${a}.record_id = (select m.person_id::text from memberships m where m.school_id = :school and m.user_id = ${userParam}::uuid limit 1)
+                 and ${a}.actor_user_id is distinct from ${userParam}::uuid)))
+  )`;
+}
