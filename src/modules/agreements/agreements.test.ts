@@ -6,9 +6,9 @@ import { addPerson, linkGuardian } from '../schools/service';
 import { createApiKey } from '../../platform/api/keys';
 import { systemActor } from '../../platform/audit/audit';
 import { sha256 } from '../../platform/auth/tokens';
-import { audienceOf } from './audiences';
+import { audienceOf, type Audience } from './audiences';
 import {
-  accessRegister, agreementForAudience, compliance, currentAgreements, ensureAgreements, nameMatches, recordAccessDecision, recordSignature,
+  accessRegister, agreementForAudience, compliance, currentAgreements, ensureAgreements, nameMatches, publishVersion, recordAccessDecision, recordSignature,
   sendParentLink, textSha256,
 } from './service';
 import { emailVisitorCopy, pdfSafe } from './copies';
@@ -38,6 +38,8 @@ async function signedIn(_app: unknown, p: Persona) {
 }
 
 const q = async (sql: string, params: unknown[] = []) => (await t.db.query(sql, params)).rows;
+/** The id of an audience's current version, as a signing form carries it back. */
+const version = async (schoolId: string, audience: Audience) => (await agreementForAudience(t.db, schoolId, audience))!.version_id;
 
 /** A family: a parent with an email and two children in different classes, in a school of its own. */
 async function family(s: TestSchool, email: string | null = uniqueEmail('family')) {
@@ -104,15 +106,15 @@ describe('staff and governors sign in Harbour', () => {
     assert.match(page.body, /Prevent duty/);
     assert.match(page.body, new RegExp(staffAgreement.body_sha256));
 
-    const wrong = await c.post(`/agreements/sign/${staffAgreement.id}`, { read: 'yes', signed_name: 'Not Me' });
+    const wrong = await c.post(`/agreements/sign/${staffAgreement.id}`, { version: staffAgreement.version_id, read: 'yes', signed_name: 'Not Me' });
     assert.equal(wrong.statusCode, 400);
     assert.match(wrong.body, /href="#signed_name"/);
-    const unread = await c.post(`/agreements/sign/${staffAgreement.id}`, { signed_name: 'teacher Tester' });
+    const unread = await c.post(`/agreements/sign/${staffAgreement.id}`, { version: staffAgreement.version_id, signed_name: 'teacher Tester' });
     assert.equal(unread.statusCode, 400);
     assert.match(unread.body, /href="#read"/);
     assert.equal((await q('select count(*)::int as n from agreement_signatures where school_id = $1', [s.id]))[0].n, 0, 'a refused form signs nothing');
 
-    const res = await c.post(`/agreements/sign/${staffAgreement.id}`, { read: 'yes', signed_name: 'Teacher  tester' });
+    const res = await c.post(`/agreements/sign/${staffAgreement.id}`, { version: staffAgreement.version_id, read: 'yes', signed_name: 'Teacher  tester' });
     assert.equal(res.statusCode, 303);
     const [sig] = await q('select * from agreement_signatures where school_id = $1', [s.id]);
     assert.equal(sig.method, 'in_harbour');
@@ -124,7 +126,7 @@ describe('staff and governors sign in Harbour', () => {
     const [entry] = await q(`select detail from audit_events where school_id = $1 and action = 'agreement.signed'`, [s.id]);
     assert.equal(entry.detail.method, 'in_harbour');
 
-    const again = await c.post(`/agreements/sign/${staffAgreement.id}`, { read: 'yes', signed_name: 'teacher Tester' }, { from: '/account' });
+    const again = await c.post(`/agreements/sign/${staffAgreement.id}`, { version: staffAgreement.version_id, read: 'yes', signed_name: 'teacher Tester' }, { from: '/account' });
     assert.equal(again.statusCode, 303);
     assert.equal((await q('select count(*)::int as n from agreement_signatures where school_id = $1', [s.id]))[0].n, 1, 'signing the same version twice makes one signature');
 
@@ -192,7 +194,7 @@ describe('signed copies', () => {
     const office = await signedIn(t.app, s.personas.office);
     await office.post('/agreements/kiosks', { name: 'Reception tablet' }, { from: '/agreements/kiosks' });
     const email = uniqueEmail('visitor');
-    const ok = await office.post('/kiosk', { given_name: 'Ines', family_name: 'Carveth', organisation: 'Supply Co', visiting: 'The office', visit_on: '2026-03-02', email, agree: 'yes' }, { from: '/kiosk' });
+    const ok = await office.post('/kiosk', { version: await version(s.id, 'visitors'), given_name: 'Ines', family_name: 'Carveth', organisation: 'Supply Co', visiting: 'The office', visit_on: '2026-03-02', email, agree: 'yes' }, { from: '/kiosk' });
     assert.equal(ok.statusCode, 200);
     const [sig] = await q(`select id, copy_email_status, text_sha256 from agreement_signatures where school_id = $1 and method = 'kiosk'`, [s.id]);
     assert.equal(sig.copy_email_status, 'sent');
@@ -220,6 +222,97 @@ describe('signed copies', () => {
     const staffSig = await recordSignature(t.db, s.id, { agreementId: (await agreementForAudience(t.db, s.id, 'staff_governors'))!.id, signerId: s.personas.teacher.personId, subjectId: s.personas.teacher.personId, signedName: 'x', method: 'in_harbour' }, systemActor);
     assert.equal((await reception.post(`/agreements/kiosks/copies/${staffSig.id}/send`, {}, { from: '/agreements/kiosks' })).statusCode, 404);
     assert.equal((await reception.get(`/agreements/signatures/${staffSig.id}`)).statusCode, 404, "reception may not open a member of staff's copy");
+  });
+});
+
+describe('a signature points at the text that was read', () => {
+  /** The version ids a page's signing forms carry back. */
+  const shown = (body: string) => [...body.matchAll(/name="version" value="([^"]+)"/g)].map((m) => m[1]);
+  const changedText = /The agreement changed while you were reading/;
+  const republish = async (schoolId: string, audience: Audience, words: string) => {
+    const a = (await agreementForAudience(t.db, schoolId, audience))!;
+    await publishVersion(t.db, schoolId, a.id, { title: a.title, body: `${a.body}\n\n${words}`, changesMeaning: true }, systemActor, null);
+    return (await agreementForAudience(t.db, schoolId, audience))!;
+  };
+  const count = async (schoolId: string) => (await q('select count(*)::int as n from agreement_signatures where school_id = $1', [schoolId]))[0].n;
+
+  test('a member of staff who read a version replaced while the page was open is shown the new one and signs nothing until they sign it', async () => {
+    const s = await makeSchool(t.db);
+    const c = await signedIn(t.app, s.personas.teacher);
+    const old = (await agreementForAudience(t.db, s.id, 'staff_governors'))!;
+    const page = await c.get(`/agreements/sign/${old.id}`);
+    assert.deepEqual(shown(page.body), [old.version_id]);
+    const fresh = await republish(s.id, 'staff_governors', 'Lock the staffroom laptop when you leave it.');
+    const res = await c.post(`/agreements/sign/${old.id}`, { version: old.version_id, read: 'yes', signed_name: 'Teacher Tester' }, { csrf: await c.csrf() });
+    assert.equal(res.statusCode, 409);
+    assert.match(res.body, changedText);
+    assert.match(res.body, /Lock the staffroom laptop/, 'the new text is on the page');
+    assert.deepEqual(shown(res.body), [fresh.version_id]);
+    assert.equal(await count(s.id), 0, 'nothing signed');
+    const none = await c.post(`/agreements/sign/${old.id}`, { read: 'yes', signed_name: 'Teacher Tester' }, { from: `/agreements/sign/${old.id}` });
+    assert.equal(none.statusCode, 409, 'a form that does not say which version it showed signs nothing');
+    assert.equal(await count(s.id), 0);
+    assert.equal((await c.post(`/agreements/sign/${old.id}`, { version: fresh.version_id, read: 'yes', signed_name: 'Teacher Tester' }, { from: `/agreements/sign/${old.id}` })).statusCode, 303);
+    const [sig] = await q('select version_id, text_sha256 from agreement_signatures where school_id = $1', [s.id]);
+    assert.deepEqual([sig.version_id, sig.text_sha256], [fresh.version_id, fresh.body_sha256]);
+  });
+
+  test("a parent's link and a visitor at the kiosk are shown the new version, sign nothing, and the link still works", async () => {
+    const s = await makeSchool(t.db);
+    const f = await family(s);
+    const head = await signedIn(t.app, s.personas.headteacher);
+    await head.post(`/agreements/parents/${f.parentId}/send`, {}, { from: '/agreements/parents' });
+    const { token } = linkIn(t.outboxDir, (await q('select email from people where id = $1', [f.parentId]))[0].email);
+    const parent = new Client(t.app);
+    const read = shown((await parent.get(`/parents/sign/${token}`)).body);
+    const fresh = await republish(s.id, 'parents', 'Tell us if your child is given a new device at home.');
+    const answer = { signed_name: `Morwenna ${f.family}`, [`child-${f.older}`]: 'sign', [`child-${f.younger}`]: 'explain' };
+    const res = await parent.post(`/parents/sign/${token}`, { ...answer, version: read[0] }, { csrf: await parent.csrf() });
+    assert.equal(res.statusCode, 409);
+    assert.match(res.body, changedText);
+    assert.match(res.body, /given a new device at home/);
+    assert.equal(await count(s.id), 0);
+    assert.equal((await q('select count(*)::int as n from agreement_explain_requests where school_id = $1', [s.id]))[0].n, 0, 'no request to explain either');
+    assert.equal((await q('select used_at from agreement_links where parent_id = $1', [f.parentId]))[0].used_at, null, 'the link is not used up');
+    const ok = await parent.post(`/parents/sign/${token}`, { ...answer, version: shown(res.body)[0] }, { csrf: await parent.csrf() });
+    assert.equal(ok.statusCode, 200);
+    assert.deepEqual((await q('select version_id from agreement_signatures where school_id = $1', [s.id])).map((r: any) => r.version_id), [fresh.version_id]);
+
+    const office = await signedIn(t.app, s.personas.office);
+    await office.post('/agreements/kiosks', { name: 'Reception tablet' }, { from: '/agreements/kiosks' });
+    const kioskRead = shown((await office.get('/kiosk')).body);
+    const newVisitors = await republish(s.id, 'visitors', 'Wear your badge where it can be seen.');
+    const visit = { given_name: 'Lowena', family_name: 'Carbis', organisation: 'Tide Supply', visiting: 'Year 4', visit_on: '2026-03-02', agree: 'yes' };
+    const refused = await office.post('/kiosk', { ...visit, version: kioskRead[0] }, { csrf: await office.csrf() });
+    assert.equal(refused.statusCode, 409);
+    assert.match(refused.body, changedText);
+    assert.match(refused.body, /Wear your badge/);
+    assert.match(refused.body, /value="Lowena"/, 'what the visitor typed is kept');
+    assert.equal((await q(`select count(*)::int as n from people where school_id = $1 and kind = 'visitor'`, [s.id]))[0].n, 0, 'no visitor made');
+    assert.equal(await count(s.id), 1);
+    assert.equal((await office.post('/kiosk', { ...visit, version: shown(refused.body)[0] }, { csrf: await office.csrf() })).statusCode, 200);
+    assert.equal((await q(`select count(*)::int as n from agreement_signatures where school_id = $1 and version_id = $2`, [s.id, newVisitors.version_id]))[0].n, 1);
+  });
+
+  test('a class session records nobody when the version it showed has been replaced', async () => {
+    const s = await makeSchool(t.db);
+    const older = await addPerson(t.db, s.id, { kind: 'pupil', given_name: 'Demelza', family_name: 'Hockin', year_group: '6', class_name: '6H' });
+    const young = await addPerson(t.db, s.id, { kind: 'pupil', given_name: 'Perran', family_name: 'Hockin', year_group: '1', class_name: '1H' });
+    const teacher = await signedIn(t.app, s.personas.teacher);
+    const olderShown = shown((await teacher.get('/agreements/class?class=6H')).body);
+    const youngShown = shown((await teacher.get('/agreements/class?class=1H')).body);
+    await republish(s.id, 'ks2', 'Ask before you print.');
+    await republish(s.id, 'eyfs_ks1', 'We tell a grown-up if a screen makes us sad.');
+    const confirm = await teacher.post('/agreements/class/confirm', { version: olderShown, class: '6H', pupil: older, pupil_name: 'Demelza Hockin' }, { from: '/agreements/class?class=6H' });
+    assert.equal(confirm.statusCode, 409);
+    assert.match(confirm.body, changedText);
+    assert.match(confirm.body, /Ask before you print/);
+    const discussed = await teacher.post('/agreements/class/discussed', { version: youngShown, class: '1H', pupils: [young] }, { from: '/agreements/class?class=1H' });
+    assert.equal(discussed.statusCode, 409);
+    assert.equal(await count(s.id), 0);
+    const page = await teacher.get('/agreements/class?class=1H');
+    assert.equal((await teacher.post('/agreements/class/discussed', { version: shown(page.body), class: '1H', pupils: [young] }, { csrf: await teacher.csrf() })).statusCode, 303);
+    assert.equal(await count(s.id), 1);
   });
 });
 
@@ -295,13 +388,13 @@ describe("parents sign by their personal link", () => {
     assert.match(page.body, /Bran/);
     assert.ok(!page.body.includes('Harbour administrator') && !/href="\/dashboard"/.test(page.body), 'the page shows no navigation into the school');
 
-    const bad = await parent.post(`/parents/sign/${token}`, { signed_name: 'Somebody Else', [`child-${f.older}`]: 'sign' }, { from: `/parents/sign/${token}` });
+    const bad = await parent.post(`/parents/sign/${token}`, { version: await version(s.id, 'parents'), signed_name: 'Somebody Else', [`child-${f.older}`]: 'sign' }, { from: `/parents/sign/${token}` });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.body, new RegExp(`href="#child-${f.younger}"`));
     assert.match(bad.body, /href="#signed_name"/);
     assert.equal((await q('select count(*)::int as n from agreement_signatures where school_id = $1', [s.id]))[0].n, 0);
 
-    const ok = await parent.post(`/parents/sign/${token}`, { signed_name: `morwenna ${f.family}`, [`child-${f.older}`]: 'sign', [`child-${f.younger}`]: 'explain' }, { from: `/parents/sign/${token}` });
+    const ok = await parent.post(`/parents/sign/${token}`, { version: await version(s.id, 'parents'), signed_name: `morwenna ${f.family}`, [`child-${f.older}`]: 'sign', [`child-${f.younger}`]: 'explain' }, { from: `/parents/sign/${token}` });
     assert.equal(ok.statusCode, 200);
     assert.match(ok.body, /Thank you/);
     const sigs = await q('select * from agreement_signatures where school_id = $1', [s.id]);
@@ -316,7 +409,7 @@ describe("parents sign by their personal link", () => {
     const reused = await new Client(t.app).get(`/parents/sign/${token}`);
     assert.equal(reused.statusCode, 410);
     assert.match(reused.body, /already been used/);
-    const reusedPost = await parent.post(`/parents/sign/${token}`, { signed_name: `Morwenna ${f.family}`, [`child-${f.older}`]: 'sign', [`child-${f.younger}`]: 'sign' }, { from: '/sign-in' });
+    const reusedPost = await parent.post(`/parents/sign/${token}`, { version: await version(s.id, 'parents'), signed_name: `Morwenna ${f.family}`, [`child-${f.older}`]: 'sign', [`child-${f.younger}`]: 'sign' }, { from: '/sign-in' });
     assert.equal(reusedPost.statusCode, 410);
     assert.equal((await q('select count(*)::int as n from agreement_signatures where school_id = $1', [s.id]))[0].n, 1, 'a used link signs nothing more');
 
@@ -355,7 +448,7 @@ describe("parents sign by their personal link", () => {
     assert.match(replaced.body, /replaced/);
 
     await t.db.query(`update agreement_links set expires_at = now() - interval '1 minute' where token_hash = $1`, [sha256(second)]);
-    const expired = await c.post(`/parents/sign/${second}`, { signed_name: `Morwenna ${f.family}`, [`child-${f.older}`]: 'sign', [`child-${f.younger}`]: 'sign' }, { from: '/sign-in' });
+    const expired = await c.post(`/parents/sign/${second}`, { version: await version(s.id, 'parents'), signed_name: `Morwenna ${f.family}`, [`child-${f.older}`]: 'sign', [`child-${f.younger}`]: 'sign' }, { from: '/sign-in' });
     assert.equal(expired.statusCode, 410);
     assert.match(expired.body, /expired/);
     assert.equal((await q('select count(*)::int as n from agreement_signatures where school_id = $1', [s.id]))[0].n, 0);
@@ -561,13 +654,13 @@ describe('the visitors kiosk', () => {
     assert.ok(!page.body.includes(s.name), "the kiosk shows nothing else of the school, not even its name");
     assert.ok(!page.body.includes('govuk-service-navigation'), 'no navigation');
 
-    const missing = await office.post('/kiosk', { given_name: 'Ines', family_name: '', visiting: '', visit_on: '2026-02-30' }, { from: '/kiosk' });
+    const missing = await office.post('/kiosk', { version: await version(s.id, 'visitors'), given_name: 'Ines', family_name: '', visiting: '', visit_on: '2026-02-30' }, { from: '/kiosk' });
     assert.equal(missing.statusCode, 400);
     assert.match(missing.body, /href="#family_name"/);
     assert.match(missing.body, /href="#visit_on"/);
 
     const email = uniqueEmail('visitor');
-    const ok = await office.post('/kiosk', { given_name: 'Ines', family_name: 'Trevail', organisation: 'Supply Co', visiting: 'Year 5 class teacher', visit_on: '2026-03-02', email, agree: 'yes' }, { from: '/kiosk' });
+    const ok = await office.post('/kiosk', { version: await version(s.id, 'visitors'), given_name: 'Ines', family_name: 'Trevail', organisation: 'Supply Co', visiting: 'Year 5 class teacher', visit_on: '2026-03-02', email, agree: 'yes' }, { from: '/kiosk' });
     assert.equal(ok.statusCode, 200);
     assert.match(ok.body, /copy has been sent/);
     const [sig] = await q(`select s.*, p.kind, p.organisation_name from agreement_signatures s join people p on p.id = s.subject_id where s.school_id = $1 and s.method = 'kiosk'`, [s.id]);
@@ -583,7 +676,7 @@ describe('the visitors kiosk', () => {
     const office = await signedIn(t.app, s.personas.office);
     await office.post('/agreements/kiosks', { name: 'Reception tablet' }, { from: '/agreements/kiosks' });
     const email = uniqueEmail('returning');
-    const form = { given_name: 'Wenna', family_name: 'Tregarthen', organisation: 'Coastal Supply', visiting: 'Year 2', visit_on: '2026-03-02', email, agree: 'yes' };
+    const form = { version: await version(s.id, 'visitors'), given_name: 'Wenna', family_name: 'Tregarthen', organisation: 'Coastal Supply', visiting: 'Year 2', visit_on: '2026-03-02', email, agree: 'yes' };
     const csrf = await office.csrf('/kiosk');
     // A double tap: both posts of the same page arrive together.
     const [first, second] = await Promise.all([office.post('/kiosk', form, { csrf }), office.post('/kiosk', form, { csrf })]);
@@ -617,7 +710,7 @@ describe('the visitors kiosk', () => {
     const [k] = await q('select id from agreement_kiosks where school_id = $1', [s.id]);
     const head = await signedIn(t.app, s.personas.headteacher);
     assert.equal((await head.post(`/agreements/kiosks/${k.id}/end`, {}, { from: '/agreements/kiosks' })).statusCode, 303);
-    const res = await office.post('/kiosk', { given_name: 'A', family_name: 'B', visiting: 'C', visit_on: '2026-03-02', agree: 'yes' }, { from: '/sign-in' });
+    const res = await office.post('/kiosk', { version: await version(s.id, 'visitors'), given_name: 'A', family_name: 'B', visiting: 'C', visit_on: '2026-03-02', agree: 'yes' }, { from: '/sign-in' });
     assert.equal(res.statusCode, 403);
     assert.equal((await q(`select count(*)::int as n from agreement_signatures where school_id = $1`, [s.id]))[0].n, 0);
   });
@@ -632,11 +725,11 @@ describe('class sessions', () => {
     const session = await teacher.get('/agreements/class?class=6N');
     assert.equal(session.statusCode, 200);
     assert.match(session.body, /Kerensa/);
-    const wrong = await teacher.post('/agreements/class/confirm', { class: '6N', pupil: older, pupil_name: 'Someone' }, { from: '/agreements/class?class=6N' });
+    const wrong = await teacher.post('/agreements/class/confirm', { version: await version(s.id, 'ks2'), class: '6N', pupil: older, pupil_name: 'Someone' }, { from: '/agreements/class?class=6N' });
     assert.equal(wrong.statusCode, 400);
     assert.match(wrong.body, /href="#pupil_name"/);
-    assert.equal((await teacher.post('/agreements/class/confirm', { class: '6N', pupil: older, pupil_name: 'kerensa nance' }, { from: '/agreements/class?class=6N' })).statusCode, 303);
-    assert.equal((await teacher.post('/agreements/class/discussed', { class: '1J', pupils: [young] }, { from: '/agreements/class?class=1J' })).statusCode, 303);
+    assert.equal((await teacher.post('/agreements/class/confirm', { version: await version(s.id, 'ks2'), class: '6N', pupil: older, pupil_name: 'kerensa nance' }, { from: '/agreements/class?class=6N' })).statusCode, 303);
+    assert.equal((await teacher.post('/agreements/class/discussed', { version: await version(s.id, 'eyfs_ks1'), class: '1J', pupils: [young] }, { from: '/agreements/class?class=1J' })).statusCode, 303);
     const sigs = await q(`select s.subject_id, s.signer_id, s.method, a.audience from agreement_signatures s join agreements a on a.id = s.agreement_id where s.school_id = $1 order by a.audience`, [s.id]);
     assert.deepEqual(sigs.map((x: any) => [x.audience, x.subject_id, x.signer_id, x.method]), [
       ['eyfs_ks1', young, s.personas.teacher.personId, 'class'],

@@ -12,9 +12,9 @@ import { toCsv } from '../../platform/csv/write';
 import { roles as roleLabels } from '../../platform/permissions/roles';
 import { accessStatuses, audienceNames, audienceOf, audiences, isAudience, reasonKinds, type Audience } from './audiences';
 import {
-  AgreementFieldError, accessCounts, accessRegister, agreementById, agreementForAudience, completeParentLink, complianceAll, currentAgreements,
+  AgreementChangedError, AgreementFieldError, accessCounts, accessRegister, agreementById, agreementForAudience, completeParentLink, complianceAll, currentAgreements,
   ensureAgreements, findOrAddVisitor, findParentLink, liftAccessDecision, nameMatches, outstanding, parentLinkPage, percent, publishVersion, recordAccessDecision,
-  recordSignature, sendParentLink, standingCtes, startRenewal, textBlocks, type LinkProblem, type ParentChoice,
+  recordSignature, sendParentLink, shownVersion, standingCtes, startRenewal, textBlocks, type LinkProblem, type ParentChoice,
 } from './service';
 import { emailStaffToResign, owedParentLinks } from './renewal';
 import renewalRoutes from './renewal-routes';
@@ -120,18 +120,28 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
   };
   app.get('/agreements/sign/:agreementId', { config: { action: 'agreements:sign' } }, (req, reply) => signPage(req, reply));
   app.post('/agreements/sign/:agreementId', { config: { action: 'agreements:sign' } }, async (req, reply) => {
+    const { person, audience } = await me(req);
+    const agreement = audience ? await agreementForAudience(db, req.ctx.school!.id, audience) : null;
+    if (!agreement || agreement.id !== recordId((req.params as any).agreementId) || audience !== 'staff_governors') throw new NotFoundError();
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    // The version read must still be the current one; otherwise the new one is shown to read, and nothing is signed.
+    const read = shownVersion(body.version);
+    const changed = () => signPage(req, reply, { changed: true, values: { signed_name: body.signed_name } }, 409);
+    if (read !== agreement.version_id) return changed();
     const form = parseForm(signSchema, req.body);
-    const { person } = await me(req);
     let errors: FieldError[] = form.ok ? [] : form.errors;
     if (form.ok && !nameMatches(form.data.signed_name, person)) errors = [{ field: 'signed_name', text: 'Enter your full name as the school holds it (first name and last name)' }];
     if (errors.length) return signPage(req, reply, { errors, values: form.ok ? form.data : form.values }, 400);
-    const { audience } = await me(req);
-    const agreement = await agreementForAudience(db, req.ctx.school!.id, audience!);
-    if (!agreement || agreement.id !== recordId((req.params as any).agreementId)) throw new NotFoundError();
-    const result = await db.transaction((tx) => recordSignature(tx, req.ctx.school!.id, {
-      agreementId: agreement.id, signerId: person.id, subjectId: person.id, signedName: (form as any).data.signed_name, method: 'in_harbour',
-      recordedBy: req.ctx.user!.id, userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip,
-    }, req.ctx.actor));
+    let result;
+    try {
+      result = await db.transaction((tx) => recordSignature(tx, req.ctx.school!.id, {
+        agreementId: agreement.id, signerId: person.id, subjectId: person.id, signedName: (form as any).data.signed_name, method: 'in_harbour',
+        recordedBy: req.ctx.user!.id, userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip, readVersionId: read,
+      }, req.ctx.actor));
+    } catch (e) {
+      if (e instanceof AgreementChangedError) return changed();
+      throw e;
+    }
     req.session.flash = result.created ? `Thank you: you have signed version ${result.versionNumber}.` : `You had already signed version ${result.versionNumber}: nothing more is needed.`;
     return reply.redirect('/agreements', 303);
   });
@@ -313,14 +323,17 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
     const body = (req.body ?? {}) as Record<string, unknown>;
     const choices: Record<string, ParentChoice> = {};
     for (const [k, val] of Object.entries(body)) if (k.startsWith('child-') && (val === 'sign' || val === 'explain')) choices[k.slice(6)] = val;
-    const result = await completeParentLink(db, token, { signedName: String(body.signed_name ?? ''), choices }, { userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip });
+    const result = await completeParentLink(db, token, { signedName: String(body.signed_name ?? ''), choices, versionId: shownVersion(body.version) }, { userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip });
     if ('problem' in result && result.problem) return linkProblemPage(reply, result.problem);
-    if ('errors' in result && result.errors) {
+    const changed = 'changed' in result && result.changed;
+    if (changed || ('errors' in result && result.errors)) {
       const found = await findParentLink(db, token);
       if (!found.link) return linkProblemPage(reply, found.problem);
       const values: Record<string, unknown> = { signed_name: body.signed_name };
       for (const [k, c] of Object.entries(choices)) values[`child-${k}`] = c;
-      return linkPage(reply, found.link, { token, errors: result.errors, values }, 400);
+      // A newer version was published while the parent read the page: nothing is signed, the link still works, and the new text is shown.
+      if (changed) return linkPage(reply, found.link, { token, changed: true, values }, 409);
+      return linkPage(reply, found.link, { token, errors: (result as any).errors, values }, 400);
     }
     const done = (result as any).done as { signed: number; explain: number; copy: { title: string; number: number; sha256: string; body: string; signedName: string; children: string[]; signedAt: Date } | null };
     // What was signed, on the page, so the parent can print it or save it as PDF (the link is now used up).
@@ -412,6 +425,11 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
   app.post('/kiosk', { config: { public: true, rateLimit: { max: 60, timeWindow: '1 minute' } } as any }, async (req, reply) => {
     const kiosk = await kioskOf(req);
     if (!kiosk) return noKiosk(reply);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const read = shownVersion(body.version);
+    // A newer version was published while the visitor read it: the new text is shown, what they typed is kept, nothing is signed.
+    const changed = () => kioskPage(reply, kiosk, { changed: true, values: { ...body, agree: undefined, _csrf: undefined } }, 409);
+    if (read !== (await agreementForAudience(db, kiosk.school_id, 'visitors'))?.version_id) return changed();
     const form = parseForm(kioskSchema, req.body);
     if (!form.ok) return kioskPage(reply, kiosk, { errors: form.errors, values: form.values }, 400);
     const d = form.data;
@@ -423,10 +441,14 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
       const visitor = await findOrAddVisitor(tx, kiosk.school_id, d, actor, req.ip);
       const sig = await recordSignature(tx, kiosk.school_id, {
         agreementId: agreement.id, signerId: visitor.id, subjectId: visitor.id, signedName: `${d.given_name} ${d.family_name}`, method: 'kiosk',
-        visiting: d.visiting, visitOn: d.visit_on, userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip,
+        visiting: d.visiting, visitOn: d.visit_on, userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip, readVersionId: read,
       }, actor);
       return { sigId: sig.id!, created: sig.created };
+    }).catch((e) => {
+      if (e instanceof AgreementChangedError) return null;
+      throw e;
     });
+    if (!signed) return changed();
     // After the commit: the signature stands whatever becomes of the email. A copy that could not
     // be sent is shown to reception on the kiosks page, to send again.
     // Signed already (a second tap, or a returning visitor): no second copy is sent.
@@ -460,6 +482,7 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
     const ids = [body.pupils ?? []].flat().map(String);
     if (!ids.length) return classPage(req, reply, className, { errors: [{ field: 'pupils', text: 'Choose the pupils who took part in the discussion' }] }, 400);
     for (const id of ids) recordId(id);
+    const shown = [body.version ?? []].flat().map(shownVersion);
     const n = await db.transaction(async (tx) => {
       const scope = req.ctx.scope(tx);
       const pupils = await scope.sql<{ id: string; year_group: string | null }>(`select id, year_group from people where school_id = :school and kind = 'pupil' and left_on is null and class_name = $1 and id = any($2::uuid[])`, [className, ids]);
@@ -468,11 +491,19 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
         const aud = audienceOf({ kind: 'pupil', year_group: p.year_group })!;
         if (aud !== 'eyfs_ks1') continue;
         const a = (await agreementForAudience(tx, scope.schoolId, aud))!;
-        const r = await recordSignature(tx, scope.schoolId, { agreementId: a.id, signerId: req.ctx.personId!, subjectId: p.id, signedName: req.ctx.actor.label, method: 'class', recordedBy: req.ctx.user!.id, userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip }, req.ctx.actor);
+        const r = await recordSignature(tx, scope.schoolId, {
+          agreementId: a.id, signerId: req.ctx.personId!, subjectId: p.id, signedName: req.ctx.actor.label, method: 'class', recordedBy: req.ctx.user!.id,
+          userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip, readVersionId: shown.includes(a.version_id) ? a.version_id : null,
+        }, req.ctx.actor);
         if (r.created) made++;
       }
       return made;
+    }).catch((e) => {
+      // A newer version was published while the class discussed it: nobody is recorded (the transaction rolls back), and the new text is shown.
+      if (e instanceof AgreementChangedError) return null;
+      throw e;
     });
+    if (n === null) return classPage(req, reply, className, { changed: true }, 409);
     req.session.flash = `Recorded the class discussion for ${n} ${n === 1 ? 'pupil' : 'pupils'}.`;
     return reply.redirect(`/agreements/class?class=${encodeURIComponent(className)}`, 303);
   });
@@ -490,10 +521,19 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
     else if (!nameMatches(typed, pupil)) errors.push({ field: 'pupil_name', text: 'Type your first name and last name as the school has them' });
     if (errors.length) return classPage(req, reply, className, { errors, values: { pupil: pupilId, pupil_name: typed } }, 400);
     const aud = audienceOf({ kind: 'pupil', year_group: pupil.year_group })!;
-    await db.transaction(async (tx) => {
+    const shown = [body.version ?? []].flat().map(shownVersion);
+    const ok = await db.transaction(async (tx) => {
       const a = (await agreementForAudience(tx, scope.schoolId, aud))!;
-      await recordSignature(tx, scope.schoolId, { agreementId: a.id, signerId: pupil.id, subjectId: pupil.id, signedName: typed.trim(), method: 'class', recordedBy: req.ctx.user!.id, userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip }, req.ctx.actor);
+      await recordSignature(tx, scope.schoolId, {
+        agreementId: a.id, signerId: pupil.id, subjectId: pupil.id, signedName: typed.trim(), method: 'class', recordedBy: req.ctx.user!.id,
+        userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip, readVersionId: shown.includes(a.version_id) ? a.version_id : null,
+      }, req.ctx.actor);
+      return true;
+    }).catch((e) => {
+      if (e instanceof AgreementChangedError) return false;
+      throw e;
     });
+    if (!ok) return classPage(req, reply, className, { changed: true, values: { pupil: pupilId, pupil_name: typed } }, 409);
     req.session.flash = `Thank you, ${pupil.preferred_name ?? pupil.given_name}.`;
     return reply.redirect(`/agreements/class?class=${encodeURIComponent(className)}`, 303);
   });

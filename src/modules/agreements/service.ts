@@ -16,6 +16,22 @@ export class AgreementFieldError extends Error {
   }
 }
 
+/**
+ * The agreement was changed (a newer version published) after the signer was shown it: nothing
+ * is signed, and they are shown the new version to read.
+ */
+export class AgreementChangedError extends Error {
+  constructor() {
+    super('a newer version of the agreement was published while it was being read');
+  }
+}
+
+/** The version id a signing form carried back (the version shown), or null when it carried none. */
+export function shownVersion(value: unknown): string | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  return typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? v.toLowerCase() : null;
+}
+
 /** How long a parent's signing link works. */
 export const parentLinkDays = 14;
 
@@ -159,6 +175,12 @@ export interface NewSignature {
   visitOn?: string | null;
   /** A particular version (on paper, the version printed); otherwise the current one. */
   versionId?: string | null;
+  /**
+   * The version the signer was shown (the signing form carries it back). When given (null: the
+   * form carried none), the current version must still be that one, or AgreementChangedError is
+   * thrown and nothing is signed: a signature points at the text the person actually read.
+   */
+  readVersionId?: string | null;
   /** When it was signed, when not now (on paper, the date written on it). */
   signedAt?: Date | null;
 }
@@ -174,6 +196,7 @@ export async function recordSignature(db: Queryable, schoolId: string, s: NewSig
     [s.agreementId, s.versionId ?? null],
   );
   if (!v) throw new Error('no such agreement in this school');
+  if (s.readVersionId !== undefined && s.readVersionId !== v.id) throw new AgreementChangedError();
   const [row] = await scope.sql<{ id: string }>(
     `insert into agreement_signatures (school_id, agreement_id, version_id, text_sha256, signer_id, subject_id, signed_name, method, recorded_by, link_id, user_agent, ip, visiting, visit_on, signed_at)
      select :school, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14::timestamptz, now())
@@ -460,12 +483,16 @@ export type ParentChoice = 'sign' | 'explain';
  * A parent's visit, in one transaction: a signature for each child they sign for, a request
  * for each child they ask the school to explain the agreement to, and the link used up.
  */
-export async function completeParentLink(db: Database, token: string, input: { signedName: string; choices: Record<string, ParentChoice> }, device: { userAgent: string | null; ip: string | null }) {
+export async function completeParentLink(db: Database, token: string, input: { signedName: string; choices: Record<string, ParentChoice>; versionId: string | null }, device: { userAgent: string | null; ip: string | null }) {
   return db.transaction(async (tx) => {
     const found = await findParentLink(tx, token, true);
     if (!found.link) return { problem: found.problem };
     const { link } = found;
     const scope = schoolScope(tx, link.school_id);
+    const agreement = await agreementForAudience(tx, link.school_id, 'parents');
+    if (!agreement) throw new Error('the school has no parents agreement');
+    // A newer version was published while the parent read the page: they read it first; the link stays usable.
+    if (input.versionId !== agreement.version_id) return { changed: true as const };
     const parent = (await scope.one<{ id: string; given_name: string; family_name: string; preferred_name: string | null }>('people', { id: link.parent_id }))!;
     const children = await childrenOf(tx, link.school_id, link.parent_id);
     const errors: { field: string; text: string }[] = [];
@@ -475,8 +502,6 @@ export async function completeParentLink(db: Database, token: string, input: { s
     if (!input.signedName.trim()) errors.push({ field: 'signed_name', text: 'Enter your full name' });
     else if (!nameMatches(input.signedName, parent)) errors.push({ field: 'signed_name', text: 'Enter your full name as the school has it (first name and last name)' });
     if (errors.length) return { errors };
-    const agreement = await agreementForAudience(tx, link.school_id, 'parents');
-    if (!agreement) throw new Error('the school has no parents agreement');
     const actor: Actor = { userId: null, label: 'parent or carer by personal link' };
     let signed = 0;
     let explain = 0;
@@ -485,7 +510,7 @@ export async function completeParentLink(db: Database, token: string, input: { s
       if (input.choices[c.id] === 'sign') {
         await recordSignature(tx, link.school_id, {
           agreementId: agreement.id, signerId: parent.id, subjectId: c.id, signedName: input.signedName.trim(), method: 'link',
-          linkId: link.id, userAgent: device.userAgent, ip: device.ip,
+          linkId: link.id, userAgent: device.userAgent, ip: device.ip, readVersionId: input.versionId,
         }, actor);
         signed++;
         signedFor.push(`${c.preferred_name ?? c.given_name} ${c.family_name}`);
