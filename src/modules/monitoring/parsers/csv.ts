@@ -4,6 +4,7 @@
 import type { LogRequest } from '../types';
 import { splitCsvLine } from './csv-line';
 import { parseE2Time } from './e2guardian';
+import { londonTime, wallTime } from './london-time';
 import { hasBinary, malformed, type LineParser, type ParseResult } from './types';
 
 type Field = 'time' | 'date' | 'user' | 'client' | 'url' | 'host' | 'action' | 'status' | 'category' | 'reason' | 'method' | 'mime';
@@ -57,22 +58,32 @@ export function sniffDelimiter(header: string): string {
 const blockedWords = /^(block|blocked|deny|denied|drop|dropped|reject|rejected|banned|forbidden|filtered|prevented|quarantined|false)$/i;
 const allowedWords = /^(allow|allowed|permit|permitted|pass|passed|ok|accepted|true|logged|monitored)$/i;
 
-/** Reads the times exports use: ISO 8601, "DD/MM/YYYY HH:MM(:SS)" (UK order), "YYYY-MM-DD HH:MM:SS", Unix seconds or milliseconds. */
+/**
+ * Reads the times exports use: ISO 8601, "DD/MM/YYYY HH:MM(:SS)" (UK order), "YYYY-MM-DD HH:MM:SS",
+ * Unix seconds or milliseconds. A time with no offset is the school's local time, read as UK time
+ * (Europe/London, summer time included) whatever the server's time zone; one with an offset ("Z",
+ * "+01:00", "UTC") is read as it says.
+ */
 export function parseExportTime(s: string): number | null {
   const t = s.trim();
   if (!t) return null;
   if (/^\d{9,11}(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
   if (/^\d{12,14}$/.test(t)) return Number(t);
-  let m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?/.exec(t);
-  if (m) return new Date(+m[3], +m[2] - 1, +m[1], +m[4], +m[5], +(m[6] ?? 0)).getTime();
+  let m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.(\d{1,3})\d*)?\s*([zZ]|UTC|GMT|(?:UTC|GMT)?[+-]\d{1,2}:?\d{2})?/.exec(t);
+  if (m) return wallTime(m[8], +m[3], +m[2], +m[1], +m[4], +m[5], +(m[6] ?? 0), m[7] ? Number(m[7].padEnd(3, '0')) : 0);
   if (/^\d{4}-\d{2}-\d{2}T/.test(t)) {
-    const v = Date.parse(t);
-    return Number.isNaN(v) ? null : v;
+    // With an offset, as written; without one (JavaScript would read the server's zone), UK time.
+    if (/(?:[zZ]|[+-]\d{2}:?\d{2})$/.test(t)) {
+      const v = Date.parse(t);
+      return Number.isNaN(v) ? null : v;
+    }
+    m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?$/.exec(t);
+    return m ? londonTime(+m[1], +m[2], +m[3], +m[4], +m[5], +(m[6] ?? 0), m[7] ? Number(m[7].padEnd(3, '0')) : 0) : null;
   }
   const e2 = parseE2Time(t);
   if (e2 !== null) return e2;
   m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t);
-  if (m) return new Date(+m[1], +m[2] - 1, +m[3]).getTime();
+  if (m) return londonTime(+m[1], +m[2], +m[3]);
   const v = Date.parse(t);
   return Number.isNaN(v) ? null : v;
 }

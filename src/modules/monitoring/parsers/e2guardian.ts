@@ -14,6 +14,7 @@
 //   filter group name, user agent, parameters, log id 1, log id 2, POST data.
 import type { LogRequest } from '../types';
 import { splitCsvLine } from './csv-line';
+import { wallTime } from './london-time';
 import { fastMarkers } from './squid';
 import { hasBinary, malformed, type LineParser, type ParseResult } from './types';
 
@@ -52,13 +53,15 @@ export function parseE2guardianLine(line: string): ParseResult {
 }
 
 /**
- * "2024.03.05 10:15:02" in the log's local time. e2guardian writes its CSV dates without zero
+ * "2024.03.05 10:15:02" in the log's local time, read as UK time (Europe/London, summer time
+ * included) unless an offset follows it ("Z", "+01:00"). e2guardian writes its CSV dates without zero
  * padding ("2024.3.5 9:15:02"), so month, day, hour, minute and second may each be one or two digits.
  */
 export function parseE2Time(s: string): number | null {
-  const m = /^(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})[ T](\d{1,2}):(\d{1,2}):(\d{1,2})(?!\d)/.exec(s);
+  const m = /^(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})[ T](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,3})\d*)?(?!\d)\s*([zZ]|UTC|GMT|(?:UTC|GMT)?[+-]\d{1,2}:?\d{2})?/.exec(s);
   if (!m) return null;
-  return new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]).getTime();
+  // Local time is UK time (the server may run in another zone), unless the text names its offset.
+  return wallTime(m[8], +m[1], +m[2], +m[3], +m[4], +m[5], +m[6], m[7] ? Number(m[7].padEnd(3, '0')) : 0);
 }
 
 export function parseE2guardianCsvLine(line: string): ParseResult {

@@ -8,6 +8,7 @@ import { parseSquidLine } from './squid';
 import { parseE2guardianCsvLine, parseE2guardianLine } from './e2guardian';
 import { csvExportParser } from './csv';
 import { detectFormat } from './detect-format';
+import { londonTime } from './london-time';
 import { isMalformed } from './types';
 import { scanLogs, LogFileError } from '../scan';
 import type { Alert, LogRequest } from '../types';
@@ -64,7 +65,7 @@ test('an e2guardian line with the address and host name in one field (19 fields)
 
 test('an e2guardian CSV (format 2) line reads its local date and time, and *DENIED* marks a block', () => {
   const [allowed, denied] = fixtureLines('e2guardian-format2.csv').map((l) => asRequest(parseE2guardianCsvLine(l)));
-  assert.equal(allowed.time, new Date(2024, 2, 5, 10, 15, 2).getTime());
+  assert.equal(allowed.time, Date.UTC(2024, 2, 5, 10, 15, 2)); // March: UK time is UTC
   assert.equal(allowed.blocked, false);
   assert.equal(denied.blocked, true);
   assert.equal(denied.category, 'Pornography');
@@ -76,11 +77,11 @@ test('an e2guardian CSV line as e2guardian writes it, with no zero padding ("202
   const unpadded = lines.find((l) => l.startsWith('"2024.3.5 9:5:7"'));
   assert.ok(unpadded, 'the fixture has an unpadded line');
   const r = asRequest(parseE2guardianCsvLine(unpadded));
-  assert.equal(r.time, new Date(2024, 2, 5, 9, 5, 7).getTime());
+  assert.equal(r.time, Date.UTC(2024, 2, 5, 9, 5, 7));
   assert.equal(r.user, 'y8.pupil07');
   assert.equal(r.url, 'https://www.bing.com/search?q=how+to+make+a+bomb');
   // Padded and unpadded mixed, one or two digits in every place.
-  assert.equal(asRequest(parseE2guardianCsvLine(unpadded.replace('2024.3.5 9:5:7', '2024.12.25 23:59:9'))).time, new Date(2024, 11, 25, 23, 59, 9).getTime());
+  assert.equal(asRequest(parseE2guardianCsvLine(unpadded.replace('2024.3.5 9:5:7', '2024.12.25 23:59:9'))).time, Date.UTC(2024, 11, 25, 23, 59, 9));
   // Still refused: three digits, or a missing second.
   assert.ok(isMalformed(parseE2guardianCsvLine(unpadded.replace('2024.3.5 9:5:7', '2024.3.5 9:5:700'))));
   assert.ok(isMalformed(parseE2guardianCsvLine(unpadded.replace('2024.3.5 9:5:7', '2024.3.5 9:5'))));
@@ -99,7 +100,65 @@ test("a Smoothwall export is read by its header: HTTP code 403 is a block, Categ
   assert.equal(r.client, '10.40.0.12');
   assert.equal(r.blocked, true);
   assert.equal(r.category, 'Gambling');
-  assert.equal(r.time, new Date(2024, 2, 5, 9, 2, 40).getTime());
+  assert.equal(r.time, Date.UTC(2024, 2, 5, 9, 2, 40));
+});
+
+/** Runs fn with the process in another time zone, as a server abroad (or set to UTC) would be. */
+function inTimeZone<T>(tz: string, fn: () => T): T {
+  const was = process.env.TZ;
+  process.env.TZ = tz;
+  try {
+    return fn();
+  } finally {
+    if (was === undefined) delete process.env.TZ;
+    else process.env.TZ = was;
+  }
+}
+
+test('local times in exports are UK time (summer and winter) whatever the server\'s time zone, unless the line gives its offset', () => {
+  const lines = fixtureLines('smoothwall-export.csv');
+  const p = csvExportParser(lines[0]);
+  const e2 = fixtureLines('e2guardian-format2.csv')[0];
+  for (const tz of ['America/New_York', 'Asia/Tokyo', 'UTC']) {
+    inTimeZone(tz, () => {
+      assert.equal(new Date(2024, 6, 1).getTimezoneOffset() === 0, tz === 'UTC', `the process is in ${tz}`);
+      const at = (time: string) => asRequest(p.parse(lines[2].replace('05/03/2024 09:02:40', time), 3)).time;
+      // Summer (BST, UTC+1) and winter (GMT).
+      assert.equal(at('05/07/2024 09:02:40'), Date.UTC(2024, 6, 5, 8, 2, 40), tz);
+      assert.equal(at('05/01/2024 09:02:40'), Date.UTC(2024, 0, 5, 9, 2, 40), tz);
+      // Either side of the changes: 31 March 2024 and 27 October 2024, the last Sundays.
+      assert.equal(at('31/03/2024 00:30:00'), Date.UTC(2024, 2, 31, 0, 30));
+      assert.equal(at('31/03/2024 02:30:00'), Date.UTC(2024, 2, 31, 1, 30));
+      assert.equal(at('27/10/2024 00:30:00'), Date.UTC(2024, 9, 26, 23, 30));
+      assert.equal(at('27/10/2024 02:30:00'), Date.UTC(2024, 9, 27, 2, 30));
+      // An ISO time without an offset is UK time too; with one, or a DD/MM/YYYY time with one, as written.
+      assert.equal(at('2024-07-05T09:02:40'), Date.UTC(2024, 6, 5, 8, 2, 40));
+      assert.equal(at('2024-07-05 09:02:40'), Date.UTC(2024, 6, 5, 8, 2, 40));
+      assert.equal(at('2024-07-05T09:02:40Z'), Date.UTC(2024, 6, 5, 9, 2, 40));
+      assert.equal(at('2024-07-05T09:02:40+02:00'), Date.UTC(2024, 6, 5, 7, 2, 40));
+      assert.equal(at('05/07/2024 09:02:40 +00:00'), Date.UTC(2024, 6, 5, 9, 2, 40));
+      assert.equal(at('05/07/2024 09:02:40 UTC'), Date.UTC(2024, 6, 5, 9, 2, 40));
+      // e2guardian's CSV dates, summer and winter.
+      const e2at = (time: string) => asRequest(parseE2guardianCsvLine(e2.replace('2024.03.05 10:15:02', time))).time;
+      assert.equal(e2at('2024.7.5 9:5:7'), Date.UTC(2024, 6, 5, 8, 5, 7), tz);
+      assert.equal(e2at('2024.1.5 9:5:7'), Date.UTC(2024, 0, 5, 9, 5, 7), tz);
+      assert.equal(e2at('2024.7.5 9:5:7 +00:00'), Date.UTC(2024, 6, 5, 9, 5, 7), tz);
+    });
+  }
+});
+
+test('London wall-clock times agree with the time zone database for every hour of three years', () => {
+  const fmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' });
+  let checked = 0;
+  for (let t = Date.UTC(2024, 0, 1); t < Date.UTC(2027, 0, 1); t += 3_600_000) {
+    const parts = Object.fromEntries(fmt.formatToParts(new Date(t)).map((x) => [x.type, Number(x.value)]));
+    // The hour that happens twice in October is read as its first (summer-time) occurrence.
+    const expected = londonTime(parts.year, parts.month, parts.day, parts.hour, parts.minute);
+    const second = expected + 3_600_000 === t;
+    assert.ok(expected === t || second, `${new Date(t).toISOString()} read back as ${new Date(expected).toISOString()}`);
+    checked++;
+  }
+  assert.equal(checked, 3 * 365 * 24 + 24);
 });
 
 test('an export with an Action column reads allowed and blocked from it', () => {
