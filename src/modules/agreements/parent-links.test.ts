@@ -125,6 +125,21 @@ describe("a version of the parents' agreement that changes the meaning", () => {
     assert.ok(!JSON.stringify(audits).includes('@') && !JSON.stringify(audits).includes('Trevail'), 'no address or name in the audit');
   });
 
+  test('a parent who asked the school to explain the new version to their child is not sent a link for that child', async () => {
+    const s = await makeSchool(t.db);
+    const asking = await family(s, 'Bolitho', ['Jenefer']);
+    const other = await family(s, 'Angwin', ['Treeve']);
+    await publishParents(s, true);
+    // Before the jobs ran, the parent answered (with an earlier link) that the school should explain it.
+    const v2 = (await agreementForAudience(t.db, s.id, 'parents'))!;
+    await t.db.query(`insert into agreement_explain_requests (school_id, agreement_id, version_id, parent_id, child_id) values ($1, $2, $3, $4, $5)`,
+      [s.id, v2.id, v2.version_id, asking.parent, asking.kids[0]]);
+    const { mailer, dir } = outboxMailer();
+    await runOwedParentLinks(t.db, mailer, baseUrl, { schoolId: s.id });
+    assert.equal(countTo(dir, asking.email!), 0, 'followed up through the explain-requests list instead');
+    assert.equal(countTo(dir, other.email!), 1);
+  });
+
   test('a correction owes no links and the jobs send none', async () => {
     const s = await makeSchool(t.db);
     const f = await family(s, 'Hocking', ['Wenna']);

@@ -229,6 +229,57 @@ describe('chasers', () => {
   });
 });
 
+describe('a parent who asked the school to explain the agreement', () => {
+  /** Three parents with addresses: one asked the school to explain to their only child; one asked for one of two children; one asked, and the school has explained. */
+  async function asked(s: TestSchool) {
+    const parents = (await agreementForAudience(t.db, s.id, 'parents'))!;
+    const add = async (given: string, children: number) => {
+      const email = uniqueEmail('asked');
+      const parent = await addPerson(t.db, s.id, { kind: 'parent', given_name: given, family_name: 'Rescorla', email });
+      const kids: string[] = [];
+      for (let i = 0; i < children; i++) {
+        const child = await addPerson(t.db, s.id, { kind: 'pupil', given_name: `${given}child${i}`, family_name: 'Rescorla', year_group: '3', class_name: '3R' });
+        await linkGuardian(t.db, s.id, parent, child);
+        kids.push(child);
+      }
+      return { parent, email, kids };
+    };
+    const ask = (parentId: string, childId: string, explained = false) => schoolScope(t.db, s.id).insert('agreement_explain_requests', {
+      agreement_id: parents.id, version_id: parents.version_id, parent_id: parentId, child_id: childId, ...(explained ? { explained_at: new Date() } : {}),
+    });
+    const onlyChild = await add('Onechild', 1);
+    await ask(onlyChild.parent, onlyChild.kids[0]);
+    const twoChildren = await add('Twochildren', 2);
+    await ask(twoChildren.parent, twoChildren.kids[0]);
+    const explained = await add('Explained', 1);
+    await ask(explained.parent, explained.kids[0], true);
+    return { onlyChild, twoChildren, explained };
+  }
+
+  test('is not chased for that child while the request is open; a child still to sign for, or a request dealt with, is chased as before', async () => {
+    const s = await makeSchool(t.db);
+    const f = await asked(s);
+    await saveRenewalSettings(t.db, s.id, { month: null, day: null, chaseEveryDays: 7 }, systemActor, null);
+    const { mailer, dir } = outboxMailer();
+    await runDueAgreementJobs(t.db, mailer, baseUrl, new Date(), { schoolId: s.id });
+    const to = sent(dir).map((m) => m.to);
+    assert.ok(!to.includes(f.onlyChild.email), 'followed up through the explain-requests list instead');
+    assert.ok(to.includes(f.twoChildren.email), 'still has another child to sign for');
+    assert.ok(to.includes(f.explained.email), 'the request was dealt with');
+    const [{ n }] = await q('select count(*)::int as n from agreement_chasers where school_id = $1 and person_id = $2', [s.id, f.onlyChild.parent]);
+    assert.equal(n, 0);
+  });
+
+  test('is left out when the lead sends links to every parent still to sign', async () => {
+    const s = await makeSchool(t.db);
+    const f = await asked(s);
+    const lead = await signedIn(s.personas.headteacher);
+    assert.equal((await lead.post('/agreements/parents/send', {}, { from: '/agreements/parents' })).statusCode, 303);
+    const links = await q('select parent_id from agreement_links where school_id = $1', [s.id]);
+    assert.deepEqual(links.map((l: any) => l.parent_id).sort(), [f.twoChildren.parent, f.explained.parent].sort());
+  });
+});
+
 describe("the class teacher's list", () => {
   test("shows only their own class's pupils whose parents have no email address and have not signed", async () => {
     const s = await makeSchool(t.db);
