@@ -128,6 +128,54 @@ test("a school's exclusion needs a reason that goes in the audit trail, and its 
   assert.match(csv.body, /filter-bypass,unblocked games,medium,phrase,no,exclude/);
 });
 
+test("the phrases page shows each library's version and downloads the school's whole effective library in Harbour's shape and Senso's", async () => {
+  const { loadLexicon } = await import('./lexicon/index');
+  const { importPhraseCsv, sensoColumns, harbourColumns } = await import('./lexicon/csv');
+  const school = await makeSchool(t.db);
+  const dsl = await signedIn(t.app, school.personas.dsl);
+  const set = loadLexicon();
+  const gambling = set.libraries.find((l) => l.risk === 'gambling')!;
+  const dropped = gambling.phrases.find((p) => p.match !== 'all')!.phrase;
+  assert.equal((await dsl.post('/monitoring/phrases', { action: 'exclude', risk: 'gambling', phrase: dropped, severity: 'medium', reason: 'A maths lesson on chance uses it' }, { from: '/monitoring/phrases' })).statusCode, 303);
+  assert.equal((await dsl.post('/monitoring/phrases', { action: 'add', risk: 'bullying', phrase: '=zorbly blorp', severity: 'high', reason: 'A made-up insult going round the school' }, { from: '/monitoring/phrases' })).statusCode, 303);
+  const page = await dsl.get('/monitoring/phrases');
+  assert.equal(page.statusCode, 200);
+  for (const l of set.libraries) assert.match(page.body, new RegExp(`<td class="govuk-table__cell">${l.risk}</td><td class="govuk-table__cell">${l.version.replace(/\./g, '\\.')}</td>`));
+  assert.match(page.body, /href="\/monitoring\/phrases\/library\.csv"/);
+  assert.match(page.body, /href="\/monitoring\/phrases\/library-senso\.csv"/);
+
+  const total = set.libraries.reduce((n, l) => n + l.phrases.length, 0);
+  const harbour = await dsl.get('/monitoring/phrases/library.csv');
+  assert.equal(harbour.statusCode, 200);
+  assert.match(String(harbour.headers['content-type']), /^text\/csv/);
+  assert.match(String(harbour.headers['content-disposition']), /attachment; filename="monitoring-library\.csv"/);
+  const rows = harbour.body.trim().split('\r\n');
+  assert.equal(rows[0], harbourColumns.join(','));
+  // Through the one CSV writer: the formula-like phrase is neutralised with an apostrophe.
+  assert.ok(rows.includes("bullying,'=zorbly blorp,high,phrase,no,alert"), 'the addition, neutralised');
+  const read = importPhraseCsv(harbour.body);
+  assert.deepEqual(read.problems.filter((p) => !/a note/.test(p.message)), []);
+  const alerts = read.phrases.filter((p) => p.action === 'alert');
+  const dupes = gambling.phrases.filter((p) => p.phrase.toLowerCase() === dropped.toLowerCase()).length;
+  assert.equal(alerts.length, total - dupes + 1);
+  assert.ok(!alerts.some((p) => p.risk === 'gambling' && p.phrase === dropped), 'the excluded phrase is not listed to alert');
+  assert.deepEqual(read.phrases.filter((p) => p.action === 'exclude').map((p) => [p.risk, p.phrase]), [['gambling', dropped]]);
+  assert.ok(alerts.some((p) => p.phrase === '=zorbly blorp' && p.risk === 'bullying'), 'read back as typed');
+
+  const senso = await dsl.get('/monitoring/phrases/library-senso.csv');
+  assert.equal(senso.statusCode, 200);
+  assert.match(String(senso.headers['content-disposition']), /filename="monitoring-library-senso\.csv"/);
+  const srows = senso.body.trim().split('\r\n');
+  assert.equal(srows[0], sensoColumns.join(','));
+  assert.ok(srows.includes("'=zorbly blorp,bullying,Alert,High,No,Phrase,Phrase"), srows.slice(-3).join('\n'));
+  const sread = importPhraseCsv(senso.body);
+  assert.equal(sread.shape, 'senso');
+  assert.equal(sread.phrases.length, read.phrases.length);
+  // Only those who look after the phrases may download them.
+  const teacher = await signedIn(t.app, school.personas.teacher);
+  assert.equal((await teacher.get('/monitoring/phrases/library.csv')).statusCode, 403);
+});
+
 test('a filter pushes log lines with a per-school key; a re-sent batch never repeats an alert, and a key without the scope is refused', async () => {
   const { createApiKey } = await import('../../platform/api/keys');
   const { systemActor } = await import('../../platform/audit/audit');

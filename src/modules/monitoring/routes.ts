@@ -10,13 +10,14 @@ import { z } from 'zod';
 import type { AppDeps } from '../../app';
 import { errorMap, optionalText, parseForm, requiredText, type FieldError } from '../../platform/http/forms';
 import { ForbiddenError, NotFoundError, recordId } from '../../platform/http/errors';
-import { exportHarbourCsv, importPhraseCsv, libraryRows } from './lexicon/csv';
+import { exportHarbourCsv, exportSensoCsv, importPhraseCsv, libraryRows } from './lexicon/csv';
+import { loadLexicon, wordLists } from './lexicon/index';
 import { riskAreas, severities } from './types';
 import {
   acknowledgeAlert, addIdentity, addSchoolPhrase, alertCounts, alertQueue, alertStatuses, dismissAlert, escalateAlert,
   removeIdentity, removeSchoolPhrase, viewAlert, type AlertStatus, type By,
 } from './service';
-import { schoolPhrases } from './school-lexicon';
+import { effectiveLibraryRows, schoolPhrases } from './school-lexicon';
 import { maxPushLines, pushEvents, pushSchema } from './push';
 import { recordCheck, recordDecision, responsibilities, reviewItems, saveReview, setResponsibility, signOffReview, startReview, type ReviewState } from './records';
 import { approveChange, changeRequests, changeStatuses, declineChange, markChangeDone, requestFilteringChange } from './change-requests';
@@ -183,7 +184,20 @@ export default async function monitoringRoutes(app: FastifyInstance, deps: AppDe
     return reply.redirect('/monitoring/identities', 303);
   });
 
-  const phrasesPage = async (req: FastifyRequest) => ({ title: 'Monitoring phrases', phrases: await schoolPhrases(db, req.ctx.school!.id), riskAreas, severities });
+  /** Each library with its version and size, and the versions of the word lists every library shares. */
+  const libraryVersions = () => {
+    const set = loadLexicon();
+    return {
+      libraries: set.libraries.map((l) => ({ risk: l.risk, title: l.title, version: l.version, phrases: l.phrases.length })),
+      shared: [
+        { title: 'Context words (lower a match)', version: set.context.version },
+        { title: 'Slang', version: set.slang.version },
+        { title: "Filter categories", version: set.categories.version },
+        { title: 'Shared word lists', version: wordLists().version },
+      ],
+    };
+  };
+  const phrasesPage = async (req: FastifyRequest) => ({ title: 'Monitoring phrases', phrases: await schoolPhrases(db, req.ctx.school!.id), riskAreas, severities, ...libraryVersions() });
 
   app.get('/monitoring/phrases', { config: { action: 'monitoring:phrases' } }, async (req, reply) =>
     reply.page('monitoring/views/phrases.njk', withErr({ ...(await phrasesPage(req)), values: { action: 'add', severity: 'medium' } })));
@@ -193,6 +207,16 @@ export default async function monitoringRoutes(app: FastifyInstance, deps: AppDe
     const csv = exportHarbourCsv(rows.map((r) => ({ risk: r.risk, phrase: r.phrase, severity: r.severity, match: r.match, intent: r.intent, action: r.action === 'exclude' ? 'exclude' : 'alert' })));
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="monitoring-phrases.csv"').header('cache-control', 'no-store').send(csv);
   });
+
+  // The whole effective library (Harbour's phrases with this school's changes), in Harbour's shape or Senso's.
+  const sendLibrary = (shape: 'harbour' | 'senso') => async (req: FastifyRequest, reply: any) => {
+    const rows = effectiveLibraryRows(await schoolPhrases(db, req.ctx.school!.id));
+    const csv = shape === 'senso' ? exportSensoCsv(rows) : exportHarbourCsv(rows);
+    const name = shape === 'senso' ? 'monitoring-library-senso.csv' : 'monitoring-library.csv';
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'no-store').send(csv);
+  };
+  app.get('/monitoring/phrases/library.csv', { config: { action: 'monitoring:phrases' } }, sendLibrary('harbour'));
+  app.get('/monitoring/phrases/library-senso.csv', { config: { action: 'monitoring:phrases' } }, sendLibrary('senso'));
 
   app.post('/monitoring/phrases', { config: { action: 'monitoring:phrases' } }, async (req, reply) => {
     const form = parseForm(phraseSchema, req.body);

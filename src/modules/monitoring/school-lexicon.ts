@@ -4,7 +4,8 @@ import type { Queryable } from '../../platform/db/database';
 import { schoolScope } from '../../platform/db/scope';
 import { compileLexicon, type CompiledLexicon } from './detect/matcher';
 import { basicTokens } from './detect/normalise';
-import { loadLexicon } from './lexicon/index';
+import { loadLexicon, type LexiconSet } from './lexicon/index';
+import type { ListedPhrase } from './lexicon/csv';
 import type { RiskArea, Severity } from './types';
 
 export interface SchoolPhrase {
@@ -26,6 +27,22 @@ const phraseKey = (risk: string, phrase: string) => `${risk}\u0000${basicTokens(
 export async function schoolPhrases(db: Queryable, schoolId: string): Promise<SchoolPhrase[]> {
   return schoolScope(db, schoolId).sql<SchoolPhrase>(
     'select id, action, risk, phrase, severity, match, intent, reason from monitoring_phrases where school_id = :school and removed_at is null order by risk, phrase');
+}
+
+/**
+ * The phrase list a school's logs are read with, as rows: Harbour's phrases less the school's
+ * exclusions, then the school's additions, then the exclusions themselves (action "exclude"), so
+ * importing the file elsewhere gives the same effective libraries.
+ */
+export function effectiveLibraryRows(rows: SchoolPhrase[], base: LexiconSet = loadLexicon()): ListedPhrase[] {
+  const excluded = new Set(rows.filter((r) => r.action === 'exclude').map((r) => phraseKey(r.risk, r.phrase)));
+  const out: ListedPhrase[] = [];
+  for (const l of base.libraries) {
+    for (const p of l.phrases) if (!excluded.has(phraseKey(l.risk, p.phrase))) out.push({ risk: l.risk, phrase: p.phrase, severity: p.severity, match: p.match, intent: p.intent, action: 'alert' });
+    for (const r of rows) if (r.action === 'add' && r.risk === l.risk) out.push({ risk: r.risk, phrase: r.phrase, severity: r.severity, match: r.match, intent: r.intent, action: 'alert' });
+  }
+  for (const r of rows) if (r.action === 'exclude') out.push({ risk: r.risk, phrase: r.phrase, severity: r.severity, match: r.match, intent: r.intent, action: 'exclude' });
+  return out;
 }
 
 /** The libraries a school's logs are read with. */
