@@ -75,6 +75,9 @@ test('the safeguarding lead triages the queue: opens the most severe alert, esca
     await p.follow(/^Dismissed/);
     await assertAccessible(p.page, 'dismissed alerts');
     assert.equal(await p.page.locator('tbody tr').count(), 1);
+    await p.follow(/^Low \(pattern review\)/);
+    assert.equal(await p.heading(), 'Low alerts (pattern review)');
+    await assertAccessible(p.page, 'low alerts for pattern review');
   });
   const statuses = (await app.db.query(`select status, count(*)::int as n from monitoring_alerts where school_id = $1 and severity <> 'low' group by status order by status`, [school.id])).rows;
   assert.deepEqual(statuses, [{ status: 'acknowledged', n: 1 }, { status: 'dismissed', n: 1 }, { status: 'escalated', n: 1 }, { status: 'new', n: 3 }]);

@@ -37,6 +37,46 @@ test('the queue lists medium and above, most severe first and newest first withi
   assert.equal((await teacher.get('/monitoring/alerts')).statusCode, 403);
 });
 
+test('low alerts, kept for pattern review, have a view of their own with the patterns by person; the queue still shows medium and above', async () => {
+  const school = await makeSchool(t.db);
+  const dir = mkdtempSync(join(tmpdir(), 'harbour-low-'));
+  const log = join(dir, 'access.log');
+  // One pupil's three help-seeking searches (low) on two days, another's one, and a concerning search (critical).
+  const day1 = 1709633700;
+  const day2 = day1 + 86_400;
+  const line = (t: number, q: string, who: string) => `${t}.000    199 10.20.4.17 TCP_MISS/200 91022 GET https://www.google.com/search?q=${q} ${who} HIER_DIRECT/142.250.187.228 text/html`;
+  writeFileSync(log, [
+    line(day1, 'suicide+helpline', 'pupil.low.one'),
+    line(day1 + 900, 'self+harm+support', 'pupil.low.one'),
+    line(day1 + 1000, 'the+blitz+bombing', 'pupil.low.two'),
+    line(day1 + 2000, 'how+to+kill+myself', 'pupil.low.three'),
+    line(day2, 'suicide+helpline+number', 'pupil.low.one'),
+  ].join('\n') + '\n');
+  await ingestFile(t.db, log, { schoolId: school.id });
+  const rows = (await t.db.query('select id, severity, user_name from monitoring_alerts where school_id = $1', [school.id])).rows;
+  const lowIds = rows.filter((r) => r.severity === 'low').map((r) => r.id).sort();
+  assert.equal(lowIds.length, 4, JSON.stringify(rows));
+  const dsl = await signedIn(t.app, school.personas.dsl);
+  const ids = (body: string) => [...body.matchAll(/href="\/monitoring\/alerts\/([0-9a-f-]{36})"/g)].map((m) => m[1]);
+  const queue = await dsl.get('/monitoring/alerts');
+  assert.equal(queue.statusCode, 200);
+  assert.deepEqual(ids(queue.body), rows.filter((r) => r.severity !== 'low').map((r) => r.id));
+  assert.match(queue.body, /href="\/monitoring\/alerts\?severity=low">Low \(pattern review\) \(4\)/);
+  const low = await dsl.get('/monitoring/alerts?severity=low');
+  assert.equal(low.statusCode, 200);
+  assert.match(low.body, /<h1 class="govuk-heading-l">Low alerts \(pattern review\)<\/h1>/);
+  assert.deepEqual(ids(low.body).sort(), lowIds);
+  // The pattern: pupil.low.one, 3 low alerts over 2 days, comes first.
+  const patterns = low.body.slice(low.body.indexOf('Patterns:'), low.body.indexOf('</table>', low.body.indexOf('Patterns:')));
+  const firstRow = /<tbody[^>]*>\s*<tr[^>]*>([\s\S]*?)<\/tr>/.exec(patterns)![1].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+  assert.match(firstRow, /^pupil\.low\.one suicide-self-harm 3 2 /);
+  assert.match(patterns, /pupil\.low\.two/);
+  assert.doesNotMatch(patterns, /pupil\.low\.three/);
+  // Only the leads see it.
+  const teacher = await signedIn(t.app, school.personas.teacher);
+  assert.equal((await teacher.get('/monitoring/alerts?severity=low')).statusCode, 403);
+});
+
 test('a dismissal needs a reason; with one the alert leaves the queue and the audit trail records it', async () => {
   const { school, alerts } = await schoolWithAlerts();
   const target = alerts.find((a) => a.severity === 'medium')!;

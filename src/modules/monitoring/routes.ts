@@ -14,7 +14,7 @@ import { exportHarbourCsv, exportSensoCsv, importPhraseCsv, libraryRows } from '
 import { loadLexicon, wordLists } from './lexicon/index';
 import { riskAreas, severities } from './types';
 import {
-  acknowledgeAlert, addIdentity, addSchoolPhrase, alertCounts, alertQueue, alertStatuses, dismissAlert, escalateAlert,
+  acknowledgeAlert, addIdentity, addSchoolPhrase, alertCounts, alertQueue, alertStatuses, dismissAlert, escalateAlert, lowAlertCount, lowAlertPatterns,
   removeIdentity, removeSchoolPhrase, viewAlert, type AlertStatus, type By,
 } from './service';
 import { effectiveLibraryRows, schoolPhrases } from './school-lexicon';
@@ -102,11 +102,16 @@ export default async function monitoringRoutes(app: FastifyInstance, deps: AppDe
   });
 
   const queuePage = async (req: FastifyRequest) => {
-    const q = String((req.query as any)?.status ?? 'new');
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    // ?severity=low: the low alerts kept for pattern review (any status), with the patterns among them.
+    const low = query.severity === 'low';
+    const q = String(query.status ?? (low ? 'all' : 'new'));
     const status = (q === 'all' || q in alertStatuses ? q : 'new') as AlertStatus | 'all';
     const schoolId = req.ctx.school!.id;
-    const [alerts, counts] = await Promise.all([alertQueue(db, schoolId, status), alertCounts(db, schoolId)]);
-    return { title: 'Alerts', alerts, counts, status, statuses: alertStatuses };
+    const [alerts, counts, lowCount, patterns] = await Promise.all([
+      alertQueue(db, schoolId, status, 200, { low }), alertCounts(db, schoolId), lowAlertCount(db, schoolId), low ? lowAlertPatterns(db, schoolId) : [],
+    ]);
+    return { title: low ? 'Low alerts (pattern review)' : 'Alerts', alerts, counts, lowCount, patterns, low, status, statuses: alertStatuses };
   };
 
   app.get('/monitoring/alerts', { config: { action: 'monitoring:alerts' } }, async (req, reply) => reply.page('monitoring/views/alerts.njk', await queuePage(req)));

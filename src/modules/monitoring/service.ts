@@ -24,8 +24,11 @@ export interface By { actor: Actor; personId: string | null; ip: string | null }
 
 const severityOrder = `case a.severity when 'critical' then 4 when 'high' then 3 when 'medium' then 2 else 1 end`;
 
-/** The queue: most severe first, newest first within a severity; the person or room a mapping names. */
-export async function alertQueue(db: Queryable, schoolId: string, status: AlertStatus | 'all', limit = 200) {
+/**
+ * The queue: most severe first, newest first within a severity; the person or room a mapping names.
+ * Medium and above, unless `low` asks for the low alerts kept for pattern review (newest first).
+ */
+export async function alertQueue(db: Queryable, schoolId: string, status: AlertStatus | 'all', limit = 200, opts: { low?: boolean } = {}) {
   return schoolScope(db, schoolId).sql(
     `select a.id, a.occurred_at, a.user_name, a.client, a.url, a.query, a.risk, a.severity, a.blocked, a.reason, a.group_count, a.status,
             coalesce(a.person_id, im.person_id) as person_id, coalesce(a.room, im.room) as room,
@@ -35,9 +38,37 @@ export async function alertQueue(db: Queryable, schoolId: string, status: AlertS
                             and ((i.kind = 'username' and lower(i.value) = lower(a.user_name)) or (i.kind = 'address' and lower(i.value) = lower(a.client)))
                           order by i.kind = 'username' desc limit 1) im on true
        left join people p on p.id = coalesce(a.person_id, im.person_id) and p.school_id = a.school_id
-      where a.school_id = :school and ($1 = 'all' or a.status = $1) and a.severity <> 'low'
+      where a.school_id = :school and ($1 = 'all' or a.status = $1) and ${opts.low ? "a.severity = 'low'" : "a.severity <> 'low'"}
       order by ${severityOrder} desc, a.occurred_at desc limit $2`,
     [status, limit]);
+}
+
+/** How many low alerts (kept for pattern review) the school has. */
+export async function lowAlertCount(db: Queryable, schoolId: string): Promise<number> {
+  const [r] = await schoolScope(db, schoolId).sql<{ n: number }>(`select count(*)::int as n from monitoring_alerts where school_id = :school and severity = 'low'`);
+  return r.n;
+}
+
+/**
+ * Patterns among the low alerts: for each person (or username, or address, when no mapping names
+ * one) and risk area, how many low alerts, over how many days, and the first and last, most first.
+ */
+export async function lowAlertPatterns(db: Queryable, schoolId: string, limit = 50) {
+  return schoolScope(db, schoolId).sql(
+    `select coalesce(a.person_id, im.person_id) as person_id, p.given_name, p.family_name, p.class_name,
+            min(a.user_name) as user_name, min(a.client) as client, min(coalesce(a.room, im.room)) as room, a.risk,
+            count(*)::int as alerts, sum(a.group_count)::int as requests,
+            count(distinct (a.occurred_at at time zone 'Europe/London')::date)::int as days,
+            min(a.occurred_at) as first_at, max(a.occurred_at) as last_at
+       from monitoring_alerts a
+       left join lateral (select i.person_id, i.room from monitoring_identities i where i.school_id = a.school_id
+                            and ((i.kind = 'username' and lower(i.value) = lower(a.user_name)) or (i.kind = 'address' and lower(i.value) = lower(a.client)))
+                          order by i.kind = 'username' desc limit 1) im on true
+       left join people p on p.id = coalesce(a.person_id, im.person_id) and p.school_id = a.school_id
+      where a.school_id = :school and a.severity = 'low'
+      group by coalesce(a.person_id, im.person_id), p.given_name, p.family_name, p.class_name,
+               case when coalesce(a.person_id, im.person_id) is null then lower(coalesce(a.user_name, a.client, '')) end, a.risk
+      order by count(*) desc, max(a.occurred_at) desc limit $1`, [limit]);
 }
 
 /** How many alerts are in each status (medium and above). */
