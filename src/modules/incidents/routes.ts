@@ -8,9 +8,10 @@ import { errorMap, optionalText, parseForm, requiredText, type FieldError } from
 import type { PageData } from '../../platform/http/types';
 import { NotFoundError, recordId } from '../../platform/http/errors';
 import {
-  IncidentFieldError, addTask, categoriesOf, closeIncident, completeTask, continuedInfringements, notifyNewReport, recordIncidentAction,
-  recordReferral, reportIncident, subjectOfKind, triageIncident, type Involved,
+  IncidentFieldError, IncidentRefusedError, addTask, categoriesOf, closeIncident, completeTask, continuedInfringements, notifyNewReport, recordIncidentAction,
+  recordReferral, reopenIncident, reportIncident, subjectOfKind, triageIncident, type Involved,
 } from './service';
+import { nextStep, owedReferrals } from './flowchart';
 import { MatrixCsvError, ensureIncidentDefaults, exportMatrixCsv, importMatrix, loadMatrix, parseMatrixCsv, subjects, type Subject } from './matrix';
 import { incidentsFor, type IncidentScope } from './visibility';
 import {
@@ -69,7 +70,12 @@ const triageSchema = z.object({
   t_handler: requiredId('Choose who handles it'),
   t_learner_type: optionalId,
   t_staff_type: optionalId,
+  t_category: optionalId,
   t_reason: requiredText('the reason for these decisions', 5000),
+});
+
+const reopenSchema = z.object({
+  o_reason: requiredText('why the incident is being reopened', 5000),
 });
 
 const actionSchema = z.object({
@@ -254,7 +260,7 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     const f = form.data;
     const websiteErrors = websiteReportErrors(f, await categoriesOf(db, req.ctx.school!.id));
     if (websiteErrors.length) return reportPage(req, reply, { values, people, errors: websiteErrors }, 400);
-    let created: { id: string; reference: string; suspectedIllegalMaterial: boolean };
+    let created: Awaited<ReturnType<typeof reportIncident>>;
     try {
       created = await db.transaction(async (tx) => {
         const made = await reportIncident(tx, req.ctx.school!.id, {
@@ -273,7 +279,10 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     // The leads hear at once; a mail failure must not lose the report, which is already saved.
     await notifyNewReport(db, deps.mailer, deps.config.baseUrl, req.ctx.school!.id, created.id).catch((err) =>
       req.log.error({ err: { message: err.message }, incidentId: created.id }, 'new report email failed'));
-    return show(reply, `${v}/submitted.njk`, { title: 'Your report has been sent', reference: created.reference, id: created.id, illegal: created.suspectedIllegalMaterial });
+    return show(reply, `${v}/submitted.njk`, {
+      title: 'Your report has been sent', reference: created.reference, id: created.id, illegal: created.suspectedIllegalMaterial,
+      concernAbout: created.concernAbout, concernRaised: created.concernRaised, acceptedEvidence,
+    });
   });
 
   // ---- The log ----
@@ -357,9 +366,19 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
         `select distinct on (subject) subject, label from sanction_incident_types where school_id = :school and continued_infringement and not retired order by subject, position`)).map((r) => [r.subject, r.label]));
       const evidence = await evidenceOf(incidents, id);
       const canTriage = req.ctx.can('incidents:triage');
+      // The flowchart: referral decisions still owed (closing is refused until they exist), and the next step.
+      const owed = owedReferrals(incident, category, referrals);
+      const actionsToDo = checklist.reduce((n, c) => n + c.actions.filter((a) => !a.recorded.length).length, 0);
+      const next = nextStep(incident, category, referrals, { actionsToDo, tasksOpen: tasks.filter((t: any) => !t.done_at).length });
+      // Every category by id (retired ones too), for the triage form and for changes of kind in the history.
+      const allCategories = await scope.sql<{ id: string; label: string; retired_at: Date | null }>('select id, label, retired_at from incident_categories where school_id = :school order by position, label');
+      const categoryLabels = Object.fromEntries(allCategories.map((c) => [c.id, c.label]));
+      const categoryItems = allCategories.filter((c) => !c.retired_at || c.id === incident.category_id)
+        .map((c) => ({ value: c.id, text: c.label, selected: (extra.values?.t_category ?? incident.category_id) === c.id }));
       return [`${v}/show.njk`, {
         title: `Incident ${incident.reference}`, incident, category, people: people.map((p: any) => ({ ...p, roleText: involvementRoles[p.role as keyof typeof involvementRoles], earlier: continued.get(p.person_id) ?? 0, subject: subjectOfKind(p.kind), continuedRow: continuedRows[subjectOfKind(p.kind) ?? ''] ?? null })),
         reporterName: names.get(incident.reported_by) ?? (incident.reported_via === 'api' ? 'Another system (API)' : null), handlerName: names.get(incident.handler_id) ?? null,
+        owed, next, categoryItems, categoryLabels, canReopen: req.ctx.can('incidents:reopen'),
         history, referrals, tasks, evidence, acceptedEvidence, evidenceRefused: category?.suspected_illegal_material ?? false, staff, learnerTypes, staffTypes, checklist, allActions, canTriage, closed: incident.status === 'closed',
         statuses: incidentStatuses, severities, cameToLight, riskAreas, agencies, informedHow, changesNeeded, subjects,
         severityItems: items(severities, extra.values?.t_severity ?? incident.severity),
@@ -387,6 +406,7 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
         if (done === null) throw new NotFoundError();
       } catch (e) {
         if (e instanceof IncidentFieldError) return incidentPage(req, reply, { errors: [{ field: `${prefix}${e.field}`, text: e.message }], values: formValues(req.body) }, 400);
+        if (e instanceof IncidentRefusedError) return incidentPage(req, reply, { errors: e.errors, values: formValues(req.body) }, 400);
         throw e;
       }
       req.session.flash = flash;
@@ -394,7 +414,7 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     };
 
   app.post('/incidents/:incidentId/triage', { config: { action: 'incidents:triage' } }, incidentForm(triageSchema, 't_', (incidents, id, d, req) =>
-    triageIncident(incidents, id, { severity: d.t_severity as any, status: d.t_status, handlerId: d.t_handler, learnerTypeId: d.t_learner_type ?? null, staffTypeId: d.t_staff_type ?? null, reason: d.t_reason }, who(req)), 'Triage saved.'));
+    triageIncident(incidents, id, { severity: d.t_severity as any, status: d.t_status, handlerId: d.t_handler, learnerTypeId: d.t_learner_type ?? null, staffTypeId: d.t_staff_type ?? null, categoryId: d.t_category ?? null, reason: d.t_reason }, who(req)), 'Triage saved.'));
 
   app.post('/incidents/:incidentId/actions', { config: { action: 'incidents:list' } }, incidentForm(actionSchema, 'a_', (incidents, id, d, req) =>
     recordIncidentAction(incidents, id, {
@@ -420,6 +440,9 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
 
   app.post('/incidents/:incidentId/close', { config: { action: 'incidents:triage' } }, incidentForm(closeSchema, 'c_', (incidents, id, d, req) =>
     closeIncident(incidents, id, { outcome: d.c_outcome, feedback: d.c_feedback, lessons: d.c_lessons, changes: d.c_changes }, who(req)), 'Incident closed.'));
+
+  app.post('/incidents/:incidentId/reopen', { config: { action: 'incidents:reopen' } }, incidentForm(reopenSchema, 'o_', (incidents, id, d, req) =>
+    reopenIncident(incidents, id, { reason: d.o_reason }, who(req)), 'Incident reopened.'));
 
   // ---- A person's chronology ----
 

@@ -7,12 +7,20 @@ import type { Mailer } from '../../platform/mail/mailer';
 import { recordAccessDecision } from '../agreements/service';
 import { ensureIncidentDefaults, type Subject } from './matrix';
 import { IncidentScope } from './visibility';
+import { owedReferrals } from './flowchart';
 import type { Agency, CameToLight, IncidentStatus, InvolvementRole, Severity } from './vocabulary';
 
 /** A problem with a command's input, naming the form field it belongs to. */
 export class IncidentFieldError extends Error {
   constructor(readonly field: string, message: string) {
     super(message);
+  }
+}
+
+/** A command refused until other records exist, naming the page's fields that make them (whatever form was sent). */
+export class IncidentRefusedError extends Error {
+  constructor(readonly errors: { field: string; text: string }[]) {
+    super(errors.map((e) => e.text).join('; '));
   }
 }
 
@@ -81,13 +89,14 @@ export async function reportIncident(db: Queryable, schoolId: string, input: New
   }
   const known = await peopleOfSchool(db, schoolId, input.people.map((p) => p.personId));
   if (input.people.some((p) => !known.has(p.personId))) throw new IncidentFieldError('people', 'Choose the people involved from this school');
+  const concernAbout = await concernFromPeople(db, schoolId, input.concernAbout, input.people);
   const reference = await nextReference(db, schoolId, new Date().getFullYear());
   const incident = await scope.sql<{ id: string; reference: string }>(
     `insert into incidents (school_id, reference, summary, occurred_at, location, device, came_to_light, category_id, website_url, website_seen,
         concern_about_staff, concern_about_headteacher, device_held_at, reported_by, reported_by_user, reported_via)
      values (:school, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) returning id, reference`,
     [reference, input.summary, input.occurredAt, input.location ?? null, input.device ?? null, input.cameToLight, category.id,
-      input.websiteUrl ?? null, input.websiteSeen ?? null, input.concernAbout !== 'none', input.concernAbout === 'headteacher',
+      input.websiteUrl ?? null, input.websiteSeen ?? null, concernAbout !== 'none', concernAbout === 'headteacher',
       category.suspected_illegal_material ? input.deviceHeldAt ?? null : input.deviceHeldAt ?? null, reporter.personId, reporter.actor.userId, reporter.via]);
   const id = incident[0].id;
   const seen = new Set<string>();
@@ -100,9 +109,29 @@ export async function reportIncident(db: Queryable, schoolId: string, input: New
   await scope.insert('incident_actions', { incident_id: id, kind: 'reported', by_person_id: reporter.personId, by_user_id: reporter.actor.userId, detail: JSON.stringify({ via: reporter.via }) });
   await audit(db, {
     schoolId, actor: reporter.actor, action: 'incident.reported', recordType: 'incident', recordId: id, ip: reporter.ip,
-    detail: { reference, categoryId: category.id, people: input.people.length, suspectedIllegalMaterial: category.suspected_illegal_material, via: reporter.via },
+    detail: { reference, categoryId: category.id, people: input.people.length, suspectedIllegalMaterial: category.suspected_illegal_material, via: reporter.via, concernAbout, concernFromPeople: concernAbout !== input.concernAbout },
   });
-  return { id, reference, suspectedIllegalMaterial: category.suspected_illegal_material };
+  return { id, reference, suspectedIllegalMaterial: category.suspected_illegal_material, concernAbout, concernRaised: concernAbout !== input.concernAbout };
+}
+
+/** The kinds of person who work in the school (paid or not): a concern about one goes to the headteacher and the LADO. */
+export const adultsWhoWorkHere = ['staff', 'technician', 'governor', 'contractor'];
+
+/**
+ * What a report is a concern about, given who it names as alleged: naming the headteacher makes
+ * it a concern about the headteacher, and naming another adult who works in the school a concern
+ * about staff, whatever the reporter answered (never less than they answered).
+ */
+export async function concernFromPeople(db: Queryable, schoolId: string, answered: NewIncident['concernAbout'], people: Involved[]): Promise<NewIncident['concernAbout']> {
+  const alleged = people.filter((p) => p.role === 'alleged').map((p) => p.personId);
+  if (!alleged.length || answered === 'headteacher') return answered;
+  const [row] = await schoolScope(db, schoolId).sql<{ head: boolean; staff: boolean }>(
+    `select coalesce(bool_or(exists (select 1 from role_assignments r where r.school_id = :school and r.person_id = p.id and r.role = 'headteacher')), false) as head,
+            coalesce(bool_or(p.kind = any($2::text[])), false) as staff
+       from people p where p.school_id = :school and p.id = any($1::uuid[])`, [alleged, adultsWhoWorkHere]);
+  if (row.head) return 'headteacher';
+  if (row.staff) return 'staff';
+  return answered;
 }
 
 /**
@@ -154,6 +183,8 @@ export interface TriageInput {
   handlerId: string;
   learnerTypeId: string | null;
   staffTypeId: string | null;
+  /** The kind of incident, when the lead changes what the reporter chose (null keeps it). */
+  categoryId?: string | null;
   reason: string;
 }
 
@@ -175,19 +206,26 @@ export async function triageIncident(incidents: IncidentScope, incidentId: strin
     const t = await scope.sql('select 1 from sanction_incident_types where school_id = :school and id = $1 and subject = $2', [id, subject]);
     if (!t.length) throw new IncidentFieldError(field, `Choose the ${subject === 'learner' ? "learner's" : "member of staff's"} incident type from the list`);
   }
-  const changed = (['severity', 'status', 'handler_id', 'learner_incident_type_id', 'staff_incident_type_id'] as const).filter((k) => {
-    const next = { severity: input.severity, status: input.status, handler_id: input.handlerId, learner_incident_type_id: input.learnerTypeId, staff_incident_type_id: input.staffTypeId }[k];
+  const categoryId = input.categoryId ?? current.category_id;
+  if (categoryId !== current.category_id) {
+    const [c] = await scope.sql('select 1 from incident_categories where school_id = :school and id = $1 and retired_at is null', [categoryId]);
+    if (!c) throw new IncidentFieldError('category', 'Choose the kind of incident from the list');
+  }
+  const changed = (['severity', 'status', 'handler_id', 'learner_incident_type_id', 'staff_incident_type_id', 'category_id'] as const).filter((k) => {
+    const next = { severity: input.severity, status: input.status, handler_id: input.handlerId, learner_incident_type_id: input.learnerTypeId, staff_incident_type_id: input.staffTypeId, category_id: categoryId }[k];
     return (current as any)[k] !== next;
   });
+  // A changed kind keeps the one it replaced, in the history and in the audit trail.
+  const category = changed.includes('category_id') ? { from: current.category_id as string, to: categoryId } : undefined;
   await scope.sql(
-    `update incidents set severity = $2, status = $3, handler_id = $4, learner_incident_type_id = $5, staff_incident_type_id = $6, updated_at = now()
+    `update incidents set severity = $2, status = $3, handler_id = $4, learner_incident_type_id = $5, staff_incident_type_id = $6, category_id = $7, updated_at = now()
       where school_id = :school and id = $1`,
-    [incidentId, input.severity, input.status, input.handlerId, input.learnerTypeId, input.staffTypeId]);
+    [incidentId, input.severity, input.status, input.handlerId, input.learnerTypeId, input.staffTypeId, categoryId]);
   await scope.insert('incident_actions', {
     incident_id: incidentId, kind: 'triage', by_person_id: by.personId, by_user_id: by.actor.userId, reason: input.reason,
-    detail: JSON.stringify({ severity: input.severity, status: input.status, handlerId: input.handlerId, changed }),
+    detail: JSON.stringify({ severity: input.severity, status: input.status, handlerId: input.handlerId, changed, ...(category ? { category } : {}) }),
   });
-  await audit(scope.db, { schoolId: scope.schoolId, actor: by.actor, action: 'incident.triaged', recordType: 'incident', recordId: incidentId, ip: by.ip, detail: { fields: [...changed], severity: input.severity, status: input.status } });
+  await audit(scope.db, { schoolId: scope.schoolId, actor: by.actor, action: 'incident.triaged', recordType: 'incident', recordId: incidentId, ip: by.ip, detail: { fields: [...changed], severity: input.severity, status: input.status, ...(category ? { categoryFrom: category.from, categoryTo: category.to } : {}) } });
   return changed;
 }
 
@@ -327,11 +365,41 @@ export async function closeIncident(incidents: IncidentScope, incidentId: string
   if (!current || current.access !== 'full') return null;
   if (current.status === 'closed') throw new IncidentFieldError('outcome', 'This incident is already closed');
   if (!current.severity) throw new IncidentFieldError('outcome', 'Triage the incident before closing it');
+  const owed = await referralsOwedBy(incidents, current);
+  if (owed.length) throw new IncidentRefusedError(owed.map((o) => ({ field: o.field, text: `The incident cannot be closed yet. ${o.text}.` })));
   await scope.sql(
     `update incidents set status = 'closed', outcome = $2, feedback_given = $3, lessons_learned = $4, changes_needed = $5, closed_at = now(), closed_by = $6, updated_at = now()
       where school_id = :school and id = $1`, [incidentId, input.outcome, input.feedback, input.lessons, input.changes, by.actor.userId]);
   await scope.insert('incident_actions', { incident_id: incidentId, kind: 'closed', by_person_id: by.personId, by_user_id: by.actor.userId, detail: JSON.stringify({ changes: input.changes }) });
   await audit(scope.db, { schoolId: scope.schoolId, actor: by.actor, action: 'incident.closed', recordType: 'incident', recordId: incidentId, ip: by.ip, detail: { fields: ['outcome', 'feedback_given', 'lessons_learned', 'changes_needed'], changes: input.changes } });
+  return incidentId;
+}
+
+/** The referral decisions an incident still owes before it may be closed (see flowchart.ts). */
+export async function referralsOwedBy(incidents: IncidentScope, incident: { id: string; category_id: string } & Parameters<typeof owedReferrals>[0]) {
+  const scope = incidents.scope;
+  const [category] = await scope.sql('select illegal, suspected_illegal_material from incident_categories where school_id = :school and id = $1', [incident.category_id]);
+  const referrals = await scope.sql('select decision, agency from incident_referrals where school_id = :school and incident_id = $1', [incident.id]);
+  return owedReferrals(incident, category, referrals);
+}
+
+/**
+ * Reopens a closed incident, with the reason (something new came to light, say). What the
+ * closing recorded is kept in the history; the incident is in progress again and is closed anew.
+ */
+export async function reopenIncident(incidents: IncidentScope, incidentId: string, input: { reason: string }, by: { personId: string | null; actor: Actor; ip: string | null }) {
+  const scope = incidents.scope;
+  const current = await incidents.get(incidentId);
+  if (!current || current.access !== 'full') return null;
+  if (current.status !== 'closed') throw new IncidentFieldError('reason', 'This incident is not closed');
+  await scope.sql(
+    `update incidents set status = 'in_progress', outcome = null, feedback_given = null, lessons_learned = null, changes_needed = '{}', closed_at = null, closed_by = null, updated_at = now()
+      where school_id = :school and id = $1`, [incidentId]);
+  await scope.insert('incident_actions', {
+    incident_id: incidentId, kind: 'reopened', by_person_id: by.personId, by_user_id: by.actor.userId, reason: input.reason,
+    detail: JSON.stringify({ closedAt: current.closed_at, outcome: current.outcome, feedbackGiven: current.feedback_given, lessonsLearned: current.lessons_learned, changesNeeded: current.changes_needed }),
+  });
+  await audit(scope.db, { schoolId: scope.schoolId, actor: by.actor, action: 'incident.reopened', recordType: 'incident', recordId: incidentId, ip: by.ip, detail: { closedAt: current.closed_at } });
   return incidentId;
 }
 

@@ -47,6 +47,8 @@ export const actions = {
   'incidents:list': 'See incidents',
   /** Triage, refer and close the incidents one may see in full. */
   'incidents:triage': 'Triage, refer and close incidents',
+  /** Reopen a closed incident with the reason (the safeguarding leads). */
+  'incidents:reopen': 'Reopen closed incidents',
   /** Edit, import and export the sanctions matrices for learners and staff. */
   'incidents:sanctions': 'Manage the sanctions matrices',
   /** Review the incident log since the last review and sign it off (headteacher or chair of governors). */
@@ -94,8 +96,8 @@ const monitoringLeads: Action[] = ['monitoring:alerts', 'monitoring:identities',
 /** Which role may do which action. Least privilege: a role gets only what its work needs. */
 export const rolesMay: Record<Role, readonly Action[]> = {
   headteacher: [...leadership, 'people:edit', 'school:settings', ...agreementLeads, ...incidentLeads, 'incidents:sanctions', 'incidents:review', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'monitoring:digests', 'filtering:request', 'filtering:decide', 'filtering:records', 'filtering:signoff'],
-  designated_safeguarding_lead: [...leadership, ...agreementLeads, ...incidentLeads, 'incidents:sanctions', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'monitoring:digests', 'filtering:request', 'filtering:decide', 'filtering:records', 'filtering:signoff'],
-  deputy_safeguarding_lead: [...leadership, ...staffAgreements, 'agreements:compliance', 'technology:manage', ...incidentLeads, ...monitoringLeads, 'filtering:request'],
+  designated_safeguarding_lead: [...leadership, ...agreementLeads, ...incidentLeads, 'incidents:reopen', 'incidents:sanctions', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'monitoring:digests', 'filtering:request', 'filtering:decide', 'filtering:records', 'filtering:signoff'],
+  deputy_safeguarding_lead: [...leadership, ...staffAgreements, 'agreements:compliance', 'technology:manage', ...incidentLeads, 'incidents:reopen', ...monitoringLeads, 'filtering:request'],
   online_safety_lead: ['dashboard:view', 'people:list', 'people:view', ...agreementLeads, ...incidentLeads, 'incidents:sanctions', 'incidents:figures', ...monitoringLeads, 'monitoring:phrases', 'monitoring:digests', 'filtering:request', 'filtering:records'],
   online_safety_governor: ['dashboard:view', 'agreements:sign', 'agreements:compliance', 'incidents:figures', 'filtering:records', 'filtering:signoff'],
   chair_of_governors: ['dashboard:view', 'agreements:sign', 'incidents:list', 'incidents:triage', 'incidents:review', 'incidents:figures'],
