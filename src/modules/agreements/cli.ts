@@ -21,6 +21,7 @@ export function registerAgreementCommands(program: Command) {
           return runDueAgreementJobs(db, mailer, config.baseUrl, new Date(), { schoolId });
         });
         console.log(`Agreement jobs done: ${r.renewalsStarted} renewal(s) started, ${r.sent} reminder(s) sent, ${r.failed} could not be sent; `
+          + `${r.remindersSent} reminder(s) of a renewal sent, ${r.remindersFailed} could not be sent; `
           + `${r.parentLinksSent} parents' link(s) for a new version sent, ${r.parentLinksFailed} could not be sent.`);
       } catch (e) {
         fail(`The agreement jobs failed: ${(e as Error).message}`);

@@ -67,7 +67,9 @@ export default async function renewalRoutes(app: FastifyInstance, deps: AppDeps)
   });
   app.post('/agreements/renewal/run', { config: { action: 'agreements:manage' } }, async (req, reply) => {
     const r = await runDueAgreementJobs(db, mailer, config.baseUrl, new Date(), { schoolId: req.ctx.school!.id });
-    req.session.flash = `${r.sent} ${r.sent === 1 ? 'reminder' : 'reminders'} sent${r.failed ? `; ${r.failed} could not be sent (listed below)` : ''}${r.renewalsStarted ? '; the yearly renewal has started' : ''}`
+    const sent = r.sent + r.remindersSent;
+    const failed = r.failed + r.remindersFailed;
+    req.session.flash = `${sent} ${sent === 1 ? 'reminder' : 'reminders'} sent${failed ? `; ${failed} could not be sent (listed below)` : ''}${r.renewalsStarted ? '; the yearly renewal has started' : ''}`
       + `${r.parentLinksSent || r.parentLinksFailed ? `; ${r.parentLinksSent} parents' ${r.parentLinksSent === 1 ? 'link' : 'links'} for a new version sent${r.parentLinksFailed ? ` (${r.parentLinksFailed} could not be sent: see Parents' agreements)` : ''}` : ''}.`;
     return reply.redirect('/agreements/renewal', 303);
   });

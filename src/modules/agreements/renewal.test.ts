@@ -11,7 +11,7 @@ import { schoolScope } from '../../platform/db/scope';
 import { systemActor } from '../../platform/audit/audit';
 import { createMailer, type Mailer } from '../../platform/mail/mailer';
 import { agreementForAudience, compliance, publishVersion, recordSignature } from './service';
-import { emailStaffToResign, failedChasers, nextRenewalOn, runDueAgreementJobs, saveRenewalSettings } from './renewal';
+import { emailStaffToResign, failedChasers, nextRenewalOn, runDueAgreementJobs, runOwedRenewalReminders, saveRenewalSettings } from './renewal';
 import { startAgreementScheduler } from './scheduler';
 import { connectionUrl } from '../../platform/db/scratch-database';
 
@@ -158,6 +158,89 @@ describe('the yearly renewal starts by itself', () => {
     const [row] = await q('select renewal_month, renewal_day, chase_every_days, next_renewal_on from agreement_renewal_settings where school_id = $1', [s.id]);
     assert.deepEqual([row.renewal_month, row.renewal_day, row.chase_every_days], [9, 1, 7]);
     assert.ok(row.next_renewal_on);
+  });
+});
+
+describe('starting the yearly renewal', () => {
+  test('reminds everyone now due who has an address once, in batches, with chasers switched off; a failure is listed and sent again; the rest are on the class list', async () => {
+    const s = await makeSchool(t.db);
+    const staffAgreement = (await agreementForAudience(t.db, s.id, 'staff_governors'))!;
+    const parentsAgreement = (await agreementForAudience(t.db, s.id, 'parents'))!;
+    // Last year the teacher and one family signed; another family has no email address; a pupil whose parent asked the school to explain.
+    await recordSignature(t.db, s.id, { agreementId: staffAgreement.id, signerId: s.personas.teacher.personId, subjectId: s.personas.teacher.personId, signedName: 'teacher Tester', method: 'in_harbour' }, systemActor);
+    const family = async (given: string, email: string | null, cls = '2K') => {
+      const child = await addPerson(t.db, s.id, { kind: 'pupil', given_name: given, family_name: 'Kitto', year_group: '2', class_name: cls });
+      const parent = await addPerson(t.db, s.id, { kind: 'parent', given_name: `Carer of ${given}`, family_name: 'Kitto', email });
+      await linkGuardian(t.db, s.id, parent, child);
+      return { child, parent, email };
+    };
+    const signedLastYear = await family('Ebrel', uniqueEmail('kitto'));
+    await recordSignature(t.db, s.id, { agreementId: parentsAgreement.id, signerId: signedLastYear.parent, subjectId: signedLastYear.child, signedName: 'x', method: 'link' }, systemActor);
+    const neverSigned = await family('Gwenno', uniqueEmail('kitto'));
+    const noAddress = await family('Madern', null);
+    const bouncing = await family('Steren', uniqueEmail('bounce'));
+    // The renewal day is today (set a few days ago), so what is sent again by hand later comes after the failure.
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
+    await saveRenewalSettings(t.db, s.id, { month: Number(today.slice(5, 7)), day: Number(today.slice(8, 10)), chaseEveryDays: null }, systemActor, null, new Date(Date.now() - 5 * 86_400_000));
+
+    const { mailer: outbox, dir } = outboxMailer();
+    const mailer: Mailer = { send: async (m) => { if (m.to === bouncing.email) throw new Error('mailbox full'); return outbox.send(m); } };
+    const at = new Date();
+    // The server and cron at the same moment: the renewal starts once and nobody is reminded twice.
+    const results = await Promise.all([1, 2].map(() => runDueAgreementJobs(t.db, mailer, baseUrl, at, { schoolId: s.id })));
+    assert.equal(results.reduce((n, r) => n + r.renewalsStarted, 0), 1);
+    const staffEmails = Object.values(s.personas).filter((p) => p.personId).map((p) => p.email);
+    const expected = [...staffEmails, signedLastYear.email!, neverSigned.email!];
+    const to = sent(dir).map((m) => m.to);
+    for (const e of expected) assert.equal(to.filter((x) => x === e).length, 1, `one reminder to ${e}`);
+    assert.equal(to.length, expected.length, 'nobody else');
+    assert.equal(results.reduce((n, r) => n + r.remindersSent, 0), expected.length);
+    assert.equal(results.reduce((n, r) => n + r.remindersFailed, 0), 1);
+    assert.equal(results.reduce((n, r) => n + r.sent + r.failed, 0), 0, 'the periodic chasers stayed off');
+    const teacherMsg = sent(dir).find((m) => m.to === s.personas.teacher.email)!;
+    assert.match(teacherMsg.subject, /again for this year/);
+    assert.ok(teacherMsg.text.includes(`${baseUrl}/agreements/sign/${staffAgreement.id}`));
+    assert.match(sent(dir).find((m) => m.to === neverSigned.email)!.text, /\/parents\/sign\/[A-Za-z0-9_-]{43}/);
+    for (const m of sent(dir)) for (const name of ['Ebrel', 'Gwenno', 'Kitto']) assert.ok(!m.text.includes(name), 'no name in a reminder');
+    // Each outcome is saved with the other reminders.
+    const chasers = await q(`select person_id, email_status from agreement_chasers where school_id = $1 and reason = 'renewal'`, [s.id]);
+    assert.equal(chasers.length, expected.length + 1);
+    assert.deepEqual(chasers.filter((c: any) => c.email_status === 'failed').map((c: any) => c.person_id), [bouncing.parent]);
+    assert.deepEqual((await q(`select finished_at is not null as done, sent, failed from agreement_reminder_runs where school_id = $1 order by sent`, [s.id])).map((r: any) => [r.done, r.sent + r.failed]),
+      [[true, 3], [true, staffEmails.length]]);
+
+    // A week later nothing more is sent for this renewal.
+    assert.deepEqual(await runDueAgreementJobs(t.db, mailer, baseUrl, new Date(Date.now() + 7 * 86_400_000), { schoolId: s.id }).then((r) => [r.remindersSent, r.remindersFailed]), [0, 0]);
+    assert.equal(sent(dir).length, expected.length);
+
+    // The failure is listed for the lead and can be sent again.
+    assert.ok((await failedChasers(t.db, s.id)).some((f) => f.person_id === bouncing.parent));
+    const lead = await signedIn(s.personas.headteacher);
+    assert.match((await lead.get('/agreements/renewal')).body, new RegExp(`/agreements/renewal/people/${bouncing.parent}/send`));
+    assert.equal((await lead.post(`/agreements/renewal/people/${bouncing.parent}/send`, {}, { from: '/agreements/renewal' })).statusCode, 303);
+    assert.ok(readOutbox(t.outboxDir).some((m) => m.to === bouncing.email));
+    assert.ok(!(await failedChasers(t.db, s.id)).some((f) => f.person_id === bouncing.parent));
+    // The family without an address is on the class teacher's list; last year's signature no longer keeps a family off it.
+    const list = await lead.get('/agreements/class/paper-list?class=2K');
+    assert.match(list.body, /Madern Kitto/);
+    assert.ok(!list.body.includes('Gwenno'), 'a family with an address was emailed instead');
+    void noAddress;
+  });
+
+  test("started by hand for one agreement, it reminds that agreement's audience, even where no renewal day or chasers are set", async () => {
+    const s = await makeSchool(t.db);
+    const staffAgreement = (await agreementForAudience(t.db, s.id, 'staff_governors'))!;
+    const lead = await signedIn(s.personas.headteacher);
+    const res = await lead.post(`/agreements/manage/${staffAgreement.id}/renewal`, {}, { from: `/agreements/manage/${staffAgreement.id}` });
+    assert.equal(res.statusCode, 303);
+    assert.match(String((await lead.get(`/agreements/manage/${staffAgreement.id}`)).body), /will be sent one reminder/);
+    const { mailer, dir } = outboxMailer();
+    // In batches of two, as the jobs would (fifty at a time): each person once.
+    const r = await runOwedRenewalReminders(t.db, mailer, baseUrl, { schoolId: s.id, batchSize: 2 });
+    const staffEmails = Object.values(s.personas).filter((p) => p.personId).map((p) => p.email).sort();
+    assert.deepEqual(sent(dir).map((m) => m.to).sort(), staffEmails);
+    assert.equal(r.sent, staffEmails.length);
+    assert.equal((await runDueAgreementJobs(t.db, mailer, baseUrl, new Date(), { schoolId: s.id })).remindersSent, 0);
   });
 });
 

@@ -6,7 +6,7 @@ import type { Database, Queryable } from '../../platform/db/database';
 import { schoolScope } from '../../platform/db/scope';
 import { audit, systemActor, type Actor } from '../../platform/audit/audit';
 import type { Mailer } from '../../platform/mail/mailer';
-import { AgreementFieldError, agreementById, explainOpenSql, recordSignature, sendParentLink, standingCtes } from './service';
+import { AgreementFieldError, agreementById, explainOpenSql, oweRenewalReminders, recordSignature, sendParentLink, standingCtes } from './service';
 import { audienceOf } from './audiences';
 
 export interface RenewalSettings {
@@ -79,6 +79,7 @@ export async function startYearlyRenewal(db: Queryable, schoolId: string, year: 
      on conflict (school_id, renewal_year) do nothing returning id`, [year, now, actor.userId]);
   if (!row) return false;
   await scope.sql('update agreements set renewal_started_at = $1 where school_id = :school', [now]);
+  await oweRenewalReminders(db, schoolId, null);
   await audit(db, { schoolId, actor, action: 'agreements.renewal_started', recordType: 'school', recordId: schoolId, detail: { year, renewalId: row.id, scheduled: actor.userId === null } });
   return true;
 }
@@ -92,6 +93,9 @@ export interface JobResult {
   /** Parents' links owed after a version of the parents' agreement that changes the meaning. */
   parentLinksSent: number;
   parentLinksFailed: number;
+  /** The one reminder owed to everyone due with an address when a renewal starts. */
+  remindersSent: number;
+  remindersFailed: number;
 }
 
 /**
@@ -101,7 +105,7 @@ export interface JobResult {
  * Reads the settings across schools (the job's list of work); all else goes through each school's scope.
  */
 export async function runDueAgreementJobs(db: Database, mailer: Mailer, baseUrl: string, now = new Date(), opts: { schoolId?: string } = {}): Promise<JobResult> {
-  const result: JobResult = { renewalsStarted: 0, sent: 0, failed: 0, parentLinksSent: 0, parentLinksFailed: 0 };
+  const result: JobResult = { renewalsStarted: 0, sent: 0, failed: 0, parentLinksSent: 0, parentLinksFailed: 0, remindersSent: 0, remindersFailed: 0 };
   // First the parents' links owed after a new version, so a chaser in the same run does not send a second one.
   const links = await runOwedParentLinks(db, mailer, baseUrl, opts);
   result.parentLinksSent = links.sent;
@@ -120,6 +124,13 @@ export async function runDueAgreementJobs(db: Database, mailer: Mailer, baseUrl:
       return ok;
     });
     if (started) result.renewalsStarted++;
+  }
+  // The reminders owed by a renewal (started above, or by hand), before the chasers, so that
+  // nobody reminded now is chased again within the period.
+  const reminded = await runOwedRenewalReminders(db, mailer, baseUrl, { schoolId: opts.schoolId, now });
+  result.remindersSent = reminded.sent;
+  result.remindersFailed = reminded.failed;
+  for (const { school_id: schoolId } of schools) {
     const chased = await chaseUnsigned(db, mailer, baseUrl, schoolId, now);
     result.sent += chased.sent;
     result.failed += chased.failed;
@@ -132,23 +143,29 @@ async function schoolName(db: Queryable, schoolId: string) {
   return s.name;
 }
 
+type ReminderReason = 'chaser' | 'resign' | 'renewal';
+
 /** The email to a member of staff or governor: their school, and a link to sign in Harbour. Nothing else. */
-function staffMessage(school: string, baseUrl: string, agreementId: string, reason: 'chaser' | 'resign') {
+function staffMessage(school: string, baseUrl: string, agreementId: string, reason: ReminderReason) {
   return {
-    subject: reason === 'resign' ? `A new version of ${school}'s acceptable use agreement needs your signature` : `Reminder: please sign ${school}'s acceptable use agreement`,
+    subject: reason === 'resign' ? `A new version of ${school}'s acceptable use agreement needs your signature`
+      : reason === 'renewal' ? `Time to sign ${school}'s acceptable use agreement again for this year` : `Reminder: please sign ${school}'s acceptable use agreement`,
     text: (reason === 'resign'
       ? `${school} has published a new version of its acceptable use agreement for staff and governors that changes what it asks of you.\n\n`
-      : `${school} asks every member of staff and governor to sign its current acceptable use agreement, and we have not yet had yours.\n\n`) +
+      : reason === 'renewal'
+        ? `${school} asks every member of staff and governor to sign its acceptable use agreement again each year, and this year's renewal has now started.\n\n`
+        : `${school} asks every member of staff and governor to sign its current acceptable use agreement, and we have not yet had yours.\n\n`) +
       `Sign in to Harbour to read it and sign:\n${baseUrl}/agreements/sign/${agreementId}\n`,
   };
 }
 
-async function recordChaser(db: Database, schoolId: string, row: { personId: string; agreementId: string | null; reason: 'chaser' | 'resign'; status: 'sent' | 'failed'; linkId?: string | null; now: Date }) {
-  await db.transaction(async (tx) => {
+async function recordChaser(db: Database, schoolId: string, row: { personId: string; agreementId: string | null; reason: ReminderReason; status: 'sent' | 'failed'; linkId?: string | null; now: Date }) {
+  return db.transaction(async (tx) => {
     const c = await schoolScope(tx, schoolId).insert<{ id: string }>('agreement_chasers', {
       person_id: row.personId, agreement_id: row.agreementId, reason: row.reason, email_status: row.status, link_id: row.linkId ?? null, sent_at: row.now,
     });
     if (row.status === 'failed') await audit(tx, { schoolId, actor: schedulerActor, action: 'agreement_chaser.email_failed', recordType: 'agreement_chaser', recordId: c.id, detail: { personId: row.personId, reason: row.reason } });
+    return c.id;
   });
 }
 
@@ -319,6 +336,126 @@ export async function runOwedParentLinks(db: Database, mailer: Mailer, baseUrl: 
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The one reminder owed to everyone due when a renewal starts. Starting it records that the
+// reminders are owed (agreement_reminder_runs); the jobs send them here, in batches.
+
+/** How many people are claimed and reminded at a time. */
+export const reminderBatchSize = 50;
+
+/**
+ * SQL (after `with standingCtes(),`) naming, as `owed`, the people still owed the reminder of
+ * run $1 (agreement audience $2, renewal started at $3): members of staff and governors whose
+ * own agreement is not current, or parents with a child to sign for (not one they asked the
+ * school to explain it to); each with an email address, not yet claimed for this run, and not
+ * already emailed since the renewal started. Those without an address are on their class
+ * teacher's list instead (pupilsWithoutParentEmail).
+ */
+const owedRemindersSql = `owed as (
+    select st.id from standing st join people p on p.id = st.id
+     where $2::text = 'staff_governors' and st.audience = 'staff_governors' and st.own_state <> 'current' and p.email is not null
+       and not exists (select 1 from agreement_chasers c where c.school_id = :school and c.person_id = st.id and c.sent_at >= $3 and c.email_status = 'sent')
+    union
+    select g.parent_id from guardianships g join standing st on st.id = g.child_id join people p on p.id = g.parent_id
+     where $2::text = 'parents' and g.school_id = :school and p.school_id = :school and p.kind = 'parent' and p.left_on is null and p.email is not null
+       and st.parent_state <> 'current' and not ${explainOpenSql('g.parent_id', 'g.child_id')}
+       and not exists (select 1 from agreement_links l where l.school_id = :school and l.parent_id = g.parent_id and l.created_at >= $3 and l.email_status = 'sent')
+  ),
+  todo as (
+    select id from owed
+     where not exists (select 1 from agreement_reminder_recipients r where r.school_id = :school and r.run_id = $1 and r.person_id = owed.id
+                        and not (r.status = 'pending' and r.claimed_at < now() - ${staleClaim}))
+  )`;
+
+/**
+ * Sends one school's owed renewal reminders: a run a later renewal replaced is closed first;
+ * then for each run, claims a batch of people, emails each (staff and governors a link to sign
+ * in Harbour, parents a new personal link), saves each outcome with the other reminders (a
+ * failure is listed on the renewal page to send again), and so on until none is left; then
+ * closes the run. A person is claimed once per run (a unique row), so nobody gets two reminders
+ * for one renewal however many runs overlap. Audited with counts only.
+ */
+export async function sendOwedRenewalReminders(db: Database, mailer: Mailer, baseUrl: string, schoolId: string, opts: { batchSize?: number; now?: Date } = {}) {
+  const out = { sent: 0, failed: 0 };
+  const now = opts.now ?? new Date();
+  const scope = schoolScope(db, schoolId);
+  await scope.sql(
+    `update agreement_reminder_runs r set finished_at = now() from agreements a
+      where r.school_id = :school and r.finished_at is null and a.id = r.agreement_id and a.renewal_started_at > r.renewal_started_at`);
+  const runs = await scope.sql<{ id: string; agreement_id: string; audience: string; renewal_started_at: Date }>(
+    `select r.id, r.agreement_id, a.audience, r.renewal_started_at from agreement_reminder_runs r join agreements a on a.id = r.agreement_id
+      where r.school_id = :school and r.finished_at is null order by r.owed_at, a.audience`);
+  let school: string | null = null;
+  for (const run of runs) {
+    const mine = { sent: 0, failed: 0 };
+    for (;;) {
+      const claimed = await scope.sql<{ id: string; person_id: string }>(
+        `with ${standingCtes()}, ${owedRemindersSql}
+         insert into agreement_reminder_recipients (school_id, run_id, person_id)
+         select :school, $1, id from (select id from todo order by id limit $4) b
+         on conflict (run_id, person_id) do update set claimed_at = now()
+           where agreement_reminder_recipients.status = 'pending' and agreement_reminder_recipients.claimed_at < now() - ${staleClaim}
+         returning id, person_id`, [run.id, run.audience, run.renewal_started_at, opts.batchSize ?? reminderBatchSize]);
+      if (!claimed.length) break;
+      for (const c of claimed) {
+        let status: 'sent' | 'failed' | 'skipped';
+        let linkId: string | null = null;
+        if (run.audience === 'parents') {
+          const r = await sendParentLink(db, mailer, baseUrl, schoolId, c.person_id, schedulerActor, null);
+          status = r?.status === 'sent' || r?.status === 'failed' ? r.status : 'skipped';
+          linkId = r?.linkId ?? null;
+        } else {
+          const [p] = await scope.sql<{ email: string | null }>('select email from people where school_id = :school and id = $1', [c.person_id]);
+          if (!p?.email) status = 'skipped';
+          else {
+            school ??= await schoolName(db, schoolId);
+            try {
+              await mailer.send({ to: p.email, ...staffMessage(school, baseUrl, run.agreement_id, 'renewal') });
+              status = 'sent';
+            } catch {
+              status = 'failed';
+            }
+          }
+        }
+        const chaserId = status === 'skipped' ? null
+          : await recordChaser(db, schoolId, { personId: c.person_id, agreementId: run.agreement_id, reason: 'renewal', status, linkId, now });
+        await scope.update('agreement_reminder_recipients', { id: c.id }, { status, chaser_id: chaserId });
+        if (status !== 'skipped') mine[status]++;
+      }
+    }
+    // Closed once nobody is left to remind and no other run is part way through a batch.
+    await db.transaction(async (tx) => {
+      const [closed] = await schoolScope(tx, schoolId).sql<{ sent: number; failed: number }>(
+        `update agreement_reminder_runs set finished_at = now(),
+                sent = (select count(*) from agreement_reminder_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'sent'),
+                failed = (select count(*) from agreement_reminder_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'failed')
+          where school_id = :school and id = $1 and finished_at is null
+            and not exists (select 1 from agreement_reminder_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'pending')
+         returning sent, failed`, [run.id]);
+      if (mine.sent || mine.failed || closed) {
+        await audit(tx, { schoolId, actor: schedulerActor, action: 'agreements.renewal_reminders_sent', recordType: 'agreement', recordId: run.agreement_id,
+          detail: { sent: mine.sent, failed: mine.failed, finished: Boolean(closed) } });
+      }
+    });
+    out.sent += mine.sent;
+    out.failed += mine.failed;
+  }
+  return out;
+}
+
+/** The owed renewal reminders of every school (or only schoolId). Reads the runs across schools (the job's list of work); all else goes through each school's scope. */
+export async function runOwedRenewalReminders(db: Database, mailer: Mailer, baseUrl: string, opts: { schoolId?: string; batchSize?: number; now?: Date } = {}) {
+  const out = { sent: 0, failed: 0 };
+  const schools = (await db.query<{ school_id: string }>(
+    `select distinct school_id from agreement_reminder_runs where finished_at is null and ($1::uuid is null or school_id = $1) order by school_id`, [opts.schoolId ?? null])).rows;
+  for (const { school_id: schoolId } of schools) {
+    const r = await sendOwedRenewalReminders(db, mailer, baseUrl, schoolId, opts);
+    out.sent += r.sent;
+    out.failed += r.failed;
+  }
+  return out;
+}
+
 /** For the parents' page: the version whose links are being sent, and how many parents are still to be sent one. Null when none is owed. */
 export async function owedParentLinks(db: Queryable, schoolId: string) {
   const scope = schoolScope(db, schoolId);
@@ -357,7 +494,7 @@ export async function chaseOne(db: Database, mailer: Mailer, baseUrl: string, sc
   if (audienceOf(person) !== 'staff_governors') return null;
   const [a] = await scope.sql<{ id: string }>(`select id from agreements where school_id = :school and audience = 'staff_governors'`);
   // The message that failed is the one sent again: a request to sign a new version stays one.
-  const [last] = await scope.sql<{ reason: 'chaser' | 'resign' }>(
+  const [last] = await scope.sql<{ reason: ReminderReason }>(
     `select reason from agreement_chasers where school_id = :school and person_id = $1 order by sent_at desc limit 1`, [personId]);
   const reason = last?.reason ?? 'chaser';
   let status: 'sent' | 'failed' = 'sent';

@@ -213,7 +213,10 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
     const agreementId = recordId((req.params as any).agreementId);
     const ok = await db.transaction((tx) => startRenewal(tx, req.ctx.school!.id, agreementId, req.ctx.actor, req.ip));
     if (!ok) throw new NotFoundError();
-    req.session.flash = 'The yearly renewal has started: everyone in this audience is due to sign again.';
+    const audience = (await agreementById(db, req.ctx.school!.id, agreementId))!.audience;
+    req.session.flash = 'The yearly renewal has started: everyone in this audience is due to sign again.' + (
+      audience === 'parents' ? " Each parent or carer with an email address still to sign will be sent one reminder with their personal link within a few minutes; pupils whose parents have no address are on their class teacher's list for a paper copy."
+        : audience === 'staff_governors' ? ' Each of them with an email address will be sent one reminder within a few minutes.' : '');
     return reply.redirect(`/agreements/manage/${agreementId}`, 303);
   });
 

@@ -1,12 +1,12 @@
 // The in-process scheduler for agreements: runs the due jobs (the yearly renewal on its day,
 // chasers, parents' links owed after a new version) a little after start and then on an
-// interval; the owed parents' links are also looked for every minute, so they go shortly after
-// publishing. `harbour agreements run-jobs` runs the same function once, for installations that
+// interval; the owed parents' links and renewal reminders are also looked for every minute, so
+// they go shortly after publishing or starting a renewal. `harbour agreements run-jobs` runs the same function once, for installations that
 // prefer cron. Both are safe together: the jobs are idempotent (a renewal starts once a year;
 // nobody is chased twice within the period; a parent gets one link per version).
 import type { Database } from '../../platform/db/database';
 import type { Mailer } from '../../platform/mail/mailer';
-import { runDueAgreementJobs, runOwedParentLinks } from './renewal';
+import { runDueAgreementJobs, runOwedParentLinks, runOwedRenewalReminders } from './renewal';
 
 /** How often the server looks for due agreement jobs. */
 export const agreementJobsEveryMs = 15 * 60_000;
@@ -31,7 +31,9 @@ export function startAgreementScheduler(opts: { db: Database; mailer: Mailer; ba
   const tick = () => start(async () => ({ ...(await runDueAgreementJobs(opts.db, opts.mailer, opts.baseUrl, new Date(), { schoolId: opts.schoolId })) }));
   const linksTick = () => start(async () => {
     const r = await runOwedParentLinks(opts.db, opts.mailer, opts.baseUrl, { schoolId: opts.schoolId });
-    return { parentLinksSent: r.sent, parentLinksFailed: r.failed };
+    // And the reminders owed by a renewal started by hand, so they go within a minute too.
+    const reminders = await runOwedRenewalReminders(opts.db, opts.mailer, opts.baseUrl, { schoolId: opts.schoolId });
+    return { parentLinksSent: r.sent, parentLinksFailed: r.failed, remindersSent: reminders.sent, remindersFailed: reminders.failed };
   });
   const first = setTimeout(tick, opts.firstAfterMs ?? 10_000);
   const every = setInterval(tick, opts.everyMs ?? agreementJobsEveryMs);

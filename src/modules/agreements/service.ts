@@ -156,8 +156,27 @@ export async function publishVersion(db: Queryable, schoolId: string, agreementI
 export async function startRenewal(db: Queryable, schoolId: string, agreementId: string, actor: Actor, ip: string | null) {
   const rows = await schoolScope(db, schoolId).update('agreements', { id: agreementId }, { renewal_started_at: new Date() });
   if (!rows.length) return false;
+  await oweRenewalReminders(db, schoolId, agreementId);
   await audit(db, { schoolId, actor, action: 'agreement.renewal_started', recordType: 'agreement', recordId: agreementId, ip });
   return true;
+}
+
+/** The audiences reminded by email when a renewal starts: staff and governors (to sign in Harbour) and parents (their personal link). */
+export const remindedAudiences: Audience[] = ['staff_governors', 'parents'];
+
+/**
+ * Records, in the transaction that starts a renewal, that one reminder is owed to everyone then
+ * due who has an email address (of one agreement, or of all the school's when agreementId is
+ * null). The agreements jobs send them in batches, whether or not periodic chasers are on.
+ */
+export async function oweRenewalReminders(db: Queryable, schoolId: string, agreementId: string | null) {
+  await schoolScope(db, schoolId).sql(
+    `insert into agreement_reminder_runs (school_id, agreement_id, renewal_started_at)
+     select :school, a.id, a.renewal_started_at from agreements a
+      where a.school_id = :school and a.audience = any($1::text[]) and a.renewal_started_at is not null and ($2::uuid is null or a.id = $2)
+     on conflict (agreement_id, renewal_started_at) do nothing`,
+    [remindedAudiences, agreementId],
+  );
 }
 
 export interface NewSignature {

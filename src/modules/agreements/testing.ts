@@ -9,7 +9,7 @@ import { agreementForAudience, ensureAgreements, recordAccessDecision, recordSig
 /**
  * Gives a school a signature, a parent's link, a request to explain, a kiosk and a technology
  * access decision, a yearly renewal setting, a renewal, a chaser, and a parents' links run for
- * a new version with one parent sent a link. parentId must be a parent of childId; staffPersonId a member of staff.
+ * a new version with one parent sent a link, and a renewal's reminders with one parent reminded. parentId must be a parent of childId; staffPersonId a member of staff.
  */
 export async function addAgreementRecords(db: Database, schoolId: string, who: { staffPersonId: string; parentId: string; childId: string }) {
   await ensureAgreements(db, schoolId);
@@ -28,4 +28,6 @@ export async function addAgreementRecords(db: Database, schoolId: string, who: {
   await scope.insert('agreement_chasers', { person_id: who.parentId, agreement_id: parents.id, reason: 'chaser', email_status: 'sent', link_id: link.id });
   const run = await scope.insert<{ id: string }>('agreement_resign_runs', { agreement_id: parents.id, version_id: parents.version_id, finished_at: new Date(), sent: 1 });
   await scope.insert('agreement_resign_recipients', { run_id: run.id, parent_id: who.parentId, status: 'sent', link_id: link.id });
+  const reminders = await scope.insert<{ id: string }>('agreement_reminder_runs', { agreement_id: parents.id, renewal_started_at: new Date(), finished_at: new Date(), sent: 1 });
+  await scope.insert('agreement_reminder_recipients', { run_id: reminders.id, person_id: who.parentId, status: 'sent' });
 }

@@ -21,6 +21,8 @@ export const schoolTables = [
   'agreement_chasers',
   'agreement_resign_runs',
   'agreement_resign_recipients',
+  'agreement_reminder_runs',
+  'agreement_reminder_recipients',
   'incident_categories',
   'sanction_actions',
   'sanction_incident_types',
