@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../../app';
+import { audit } from '../../platform/audit/audit';
 import { IncidentFieldError, notifyNewReport, reportIncident } from './service';
 import { ensureIncidentDefaults } from './matrix';
 import { incidentsFor } from './visibility';
@@ -78,6 +79,11 @@ export function registerIncidentApi(app: FastifyInstance, deps: AppDeps) {
       `select v.id, v.reference, v.status, v.severity, c.code as category, c.risk_area, v.occurred_at, v.reported_at, v.closed_at
          from visible_incidents v join incident_categories c on c.id = v.category_id where ${where}
         order by v.reported_at desc, v.id limit ${limit} offset ${offset}`, params);
+    // Incidents leaving for another system are recorded (how many and which, never what they say).
+    await audit(db, {
+      schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'api.incidents_read', ip: req.ip,
+      detail: { count: rows.length, status: (q.status as string) ?? null, limit, offset },
+    });
     return reply.header('cache-control', 'no-store').send({ incidents: rows, limit, offset });
   });
 

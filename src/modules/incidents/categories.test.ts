@@ -74,3 +74,28 @@ test("another school's category cannot be opened or changed, and a teacher canno
   const teacher = await signedIn(t.app, school.personas.teacher);
   assert.equal((await teacher.get('/incidents/categories')).statusCode, 403);
 });
+
+test('a Computer Misuse Act offence is a default illegal category in the conduct area, and migration 013 gives it to schools that already had their list', async () => {
+  const { ensureIncidentDefaults } = await import('./matrix');
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { migrationsDir } = await import('../../platform/db/migrate');
+  const label = 'Computer Misuse Act offence (hacking, unauthorised access)';
+  const s = await makeSchool(t.db);
+  await t.db.transaction((tx) => ensureIncidentDefaults(tx, s.id));
+  const order = async () => (await t.db.query('select code, position, illegal, risk_area from incident_categories where school_id = $1 order by position', [s.id])).rows;
+  const fresh = await order();
+  const at = fresh.findIndex((c) => c.code === 'computer_misuse_act');
+  assert.ok(at > 0, 'a new school has it');
+  assert.equal(fresh[at - 1].code, 'computer_misuse', 'just after computer misuse');
+  assert.deepEqual([fresh[at].illegal, fresh[at].risk_area], [true, 'conduct']);
+  // A school whose list was made before it existed: take it out again, as it was then.
+  await t.db.query(`delete from incident_categories where school_id = $1 and code = 'computer_misuse_act'`, [s.id]);
+  await t.db.query(`update incident_categories set position = position - 1 where school_id = $1 and position > $2`, [s.id, fresh[at].position]);
+  const sql = readFileSync(join(migrationsDir, '013_incidents_more.sql'), 'utf8');
+  await t.db.query(sql);
+  assert.deepEqual(await order(), fresh, 'the migration puts it back in the same place, with the same flags');
+  await t.db.query(sql);
+  assert.deepEqual(await order(), fresh, 'and running it again changes nothing');
+  assert.equal((await category(s.id, label)).suspected_illegal_material, false);
+});

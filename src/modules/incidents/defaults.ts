@@ -27,6 +27,7 @@ export const defaultCategories: DefaultCategory[] = [
   { code: 'drugs_weapons', label: 'Drugs, weapons or the sale of illegal goods', riskArea: 'commerce', illegal: true },
   { code: 'fraud_extortion', label: 'Fraud, extortion or financial crime', riskArea: 'commerce', illegal: true },
   { code: 'computer_misuse', label: "Computer misuse: another person's login, unauthorised access, harmful files or disrupting the network", riskArea: 'conduct' },
+  { code: 'computer_misuse_act', label: 'Computer Misuse Act offence (hacking, unauthorised access)', riskArea: 'conduct', illegal: true },
   { code: 'inappropriate_material', label: 'Reaching inappropriate material in school (pornography, gambling, drugs)', riskArea: 'content' },
   { code: 'inappropriate_website', label: 'An inappropriate website that the filter let through', riskArea: 'content' },
   { code: 'discrimination', label: 'Promoting discrimination', riskArea: 'content' },

@@ -235,6 +235,11 @@ test('the API reports an incident with a write key and lists bare facts with a r
   assert.ok(staffConcerns.length > 0);
   for (const r of staffConcerns) assert.ok(!refs.includes(r), 'staff concerns are not given to other systems');
   assert.ok(!list.body.includes(pupilName) && !list.body.includes('unkind'), 'no names or details');
+  const [read_] = (await t.db.query(`select actor_label, detail from audit_events where school_id = $1 and action = 'api.incidents_read' order by seq desc limit 1`, [school.id])).rows;
+  assert.ok(read_, 'the read is in the audit trail');
+  assert.equal(read_.detail.count, refs.length);
+  assert.equal(read_.detail.limit, 200);
+  assert.match(read_.actor_label, /Reader/);
   const doc = await t.app.inject({ method: 'GET', url: '/api/openapi.json' });
   assert.ok(doc.json().paths['/incidents'].post && doc.json().paths['/incidents'].get);
 });

@@ -21,7 +21,7 @@ import { registerIncidentApi } from './api';
 import { listIncidents, parseLogFilter } from './log';
 import { registerIncidentCategories } from './categories';
 import { registerIncidentGovernance } from './governance';
-import { discardDraft, loadDraft, saveDraft } from './drafts';
+import { discardDraft, draftIdOf, listDrafts, loadDraft, saveDraft } from './drafts';
 import { acceptedEvidence, addEvidence, downloadEvidence, evidenceOf, evidenceRefused, maxEvidenceBytes } from './evidence';
 
 const v = 'incidents/views';
@@ -181,7 +181,7 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
 
   // ---- Reporting ----
 
-  const reportPageOf = async (req: FastifyRequest, reply: FastifyReply, data: { values: Record<string, unknown>; people: Involved[]; errors?: FieldError[]; matches?: unknown[]; searched?: boolean; draft?: unknown; fromDraft?: boolean }, status = 200) => {
+  const reportPageOf = async (req: FastifyRequest, reply: FastifyReply, data: { values: Record<string, unknown>; people: Involved[]; errors?: FieldError[]; matches?: unknown[]; searched?: boolean; drafts?: unknown[]; fromDraft?: boolean }, status = 200) => {
     const schoolId = req.ctx.school!.id;
     const categories = await categoriesOf(db, schoolId);
     const ids = data.people.map((p) => p.personId);
@@ -202,14 +202,22 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
   app.get('/incidents/new', { config: { action: 'incidents:report' } }, async (req, reply) => {
     await db.transaction((tx) => ensureIncidentDefaults(tx, req.ctx.school!.id));
     const fresh = { values: { occurred_date: today(), concern_about: 'none' }, people: [] as Involved[] };
-    const draft = req.ctx.user ? await loadDraft(db, req.ctx.school!.id, req.ctx.user.id) : null;
-    if (draft && (req.query as any)?.draft === 'continue') return reportPage(req, reply, { values: { ...fresh.values, ...draft.values }, people: draft.people, fromDraft: true });
-    return reportPage(req, reply, { ...fresh, draft: draft ? { updatedAt: draft.updatedAt, summary: String(draft.values.summary ?? '').slice(0, 80) } : null });
+    // ?draft=<id> continues one of the user's drafts (?draft=continue, the latest); without it, a new report.
+    const asked = (req.query as any)?.draft;
+    if (typeof asked === 'string' && asked && req.ctx.user) {
+      const draft = await loadDraft(db, req.ctx.school!.id, req.ctx.user.id, asked === 'continue' ? 'latest' : asked);
+      if (!draft && asked !== 'continue') throw new NotFoundError();
+      if (draft) return reportPage(req, reply, { values: { ...fresh.values, ...draft.values, draft_id: draft.id }, people: draft.people, fromDraft: true });
+    }
+    const drafts = req.ctx.user ? await listDrafts(db, req.ctx.school!.id, req.ctx.user.id) : [];
+    return reportPage(req, reply, { ...fresh, drafts });
   });
 
   app.post('/incidents/new/discard', { config: { action: 'incidents:report' } }, async (req, reply) => {
-    if (req.ctx.user) await discardDraft(db, req.ctx.school!.id, req.ctx.user.id);
-    await audit(db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'incident.draft_discarded', ip: req.ip, detail: {} });
+    const draftId = draftIdOf((req.body as any)?.draft);
+    const gone = req.ctx.user ? await discardDraft(db, req.ctx.school!.id, req.ctx.user.id, draftId) : false;
+    if (!gone) throw new NotFoundError();
+    await audit(db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'incident.draft_discarded', recordType: 'incident_draft', recordId: draftId, ip: req.ip, detail: {} });
     req.session.flash = 'Your draft was deleted.';
     return reply.redirect('/incidents/new', 303);
   });
@@ -219,15 +227,16 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     if (!ctx.user || !ctx.school || !ctx.can('incidents:report')) return;
     const body = (req.body ?? {}) as Record<string, unknown>;
     const { _csrf, people: _p, add_person, remove_person, intent, ...values } = body;
-    await saveDraft(db, ctx.school.id, ctx.user.id, { values, people: selectedPeople(body) }, { actor: ctx.actor, ip: req.ip });
+    await saveDraft(db, ctx.school.id, ctx.user.id, { values, people: selectedPeople(body) }, { actor: ctx.actor, ip: req.ip }, draftIdOf(body.draft_id));
     return 'What you had typed in your report is saved: sign in and choose "Continue your draft".';
   };
 
   app.post('/incidents/new', { config: { action: 'incidents:report', keepOnTimeout: keepReportOnTimeout } }, async (req, reply) => {
     // Every submit that does not send the report (finding people, a rejected form) keeps a draft.
     const reportPage = async (req: FastifyRequest, reply: FastifyReply, data: Parameters<typeof reportPageOf>[2], status = 200) => {
-      if (req.ctx.user) await saveDraft(db, req.ctx.school!.id, req.ctx.user.id, { values: data.values, people: data.people }, who(req));
-      return reportPageOf(req, reply, { ...data, fromDraft: true }, status);
+      // The form carries its own draft's id, so each report in hand keeps its own draft.
+      const draftId = req.ctx.user ? await saveDraft(db, req.ctx.school!.id, req.ctx.user.id, { values: data.values, people: data.people }, who(req), draftIdOf(data.values.draft_id)) : null;
+      return reportPageOf(req, reply, { ...data, values: { ...data.values, draft_id: draftId }, fromDraft: true }, status);
     };
     const body = (req.body ?? {}) as Record<string, unknown>;
     const { _csrf, people: _p, add_person, remove_person, intent, ...rest } = body;
@@ -269,7 +278,7 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
           websiteUrl: f.website_url, websiteSeen: f.website_seen, people,
         }, { ...who(req), via: 'browser' });
         // Sent: the draft has done its work.
-        if (req.ctx.user) await discardDraft(tx, req.ctx.school!.id, req.ctx.user.id);
+        if (req.ctx.user) await discardDraft(tx, req.ctx.school!.id, req.ctx.user.id, draftIdOf(values.draft_id));
         return made;
       });
     } catch (e) {
