@@ -132,6 +132,16 @@ test('the lead publishes a version that changes the meaning, and a teacher signs
   }
 });
 
+/** Every link and form on a kiosk page stays on the kiosk (or on the page itself): nothing leads away into the school. */
+async function assertNothingLeadsAway(page: import('playwright-core').Page, label: string) {
+  const links = await page.locator('a[href]').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
+  const forms = await page.locator('form').evaluateAll((fs) => fs.map((f) => f.getAttribute('action') ?? ''));
+  const away = [...links.filter((h) => !h.startsWith('#') && h !== '/kiosk'), ...forms.filter((a) => a !== '/kiosk')];
+  assert.deepEqual(away, [], `${label}: no link or form leads away from the kiosk`);
+  assert.equal(await page.locator('.govuk-service-navigation, .harbour-header__account').count(), 0, `${label}: no navigation or account links`);
+  assert.ok(!(await page.content()).includes('Report a concern'), `${label}: no "Report a concern"`);
+}
+
 test('a visitor signs at the reception kiosk, which shows nothing else of the school', async () => {
   const ctx = await newContext(browser, app);
   try {
@@ -144,9 +154,11 @@ test('a visitor signs at the reception kiosk, which shows nothing else of the sc
     assert.equal(k.path(), '/kiosk');
     assert.ok(!(await k.page.content()).includes(school.name));
     await assertAccessible(k.page, 'kiosk');
+    await assertNothingLeadsAway(k.page, 'kiosk');
     await k.submit('Sign');
     assert.ok((await k.errorSummary()).length >= 3);
     await assertAccessible(k.page, 'kiosk with errors');
+    await assertNothingLeadsAway(k.page, 'kiosk with errors');
     const email = uniqueEmail('visitor');
     await k.fillForm({ 'First name': 'Demelza', 'Last name': 'Chenoweth', 'Organisation (optional)': 'Supply Agency', 'Who are you visiting?': 'The office', 'Email address (optional)': email });
     await k.page.getByLabel(/I have read this agreement/).check();
@@ -154,6 +166,7 @@ test('a visitor signs at the reception kiosk, which shows nothing else of the sc
     assert.equal(await k.heading(), 'Thank you for signing');
     assert.match(await k.page.locator('main').innerText(), /A copy has been sent to your email address/);
     await assertAccessible(k.page, 'kiosk done');
+    await assertNothingLeadsAway(k.page, 'kiosk done');
     const visitors = (await agreementForAudience(app.db, school.id, 'visitors'))!;
     const copy = readOutbox(app.outboxDir).find((m) => m.to === email);
     assert.ok(copy, 'the copy is in the outbox');

@@ -653,6 +653,13 @@ describe('the visitors kiosk', () => {
     assert.match(page.body, /visitors, supply staff/i);
     assert.ok(!page.body.includes(s.name), "the kiosk shows nothing else of the school, not even its name");
     assert.ok(!page.body.includes('govuk-service-navigation'), 'no navigation');
+    assert.deepEqual([...page.body.matchAll(/href="([^"#][^"]*)"/g)].map((m) => m[1]).filter((h) => !h.startsWith('/assets/') && h !== '/kiosk'), [], 'no link leads away');
+    // Even with a member of staff signed in again on the tablet, the kiosk shows no navigation, account or "Report a concern".
+    await office.signIn(s.personas.office);
+    const signedInKiosk = await office.get('/kiosk');
+    assert.equal(signedInKiosk.statusCode, 200);
+    for (const away of ['govuk-service-navigation', 'Report a concern', 'href="/account"', 'href="/"', s.name]) assert.ok(!signedInKiosk.body.includes(away), `no ${away}`);
+    await office.post('/sign-out', {}, { from: '/dashboard' });
 
     const missing = await office.post('/kiosk', { version: await version(s.id, 'visitors'), given_name: 'Ines', family_name: '', visiting: '', visit_on: '2026-02-30' }, { from: '/kiosk' });
     assert.equal(missing.statusCode, 400);
