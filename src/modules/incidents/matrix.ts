@@ -28,6 +28,9 @@ export class MatrixCsvError extends Error {
   }
 }
 
+/** The incident column's header: "incident", or a policy's own "Incidents:" (any case, a colon or not). */
+const incidentHeader = /^incidents?\s*:?$/i;
+
 // A policy document's table may tick instead of cross; both mean "recommended".
 const marks = new Set(['x', '✓', '✔', 'yes', 'y']);
 
@@ -37,7 +40,7 @@ const marks = new Set(['x', '✓', '✔', 'yes', 'y']);
  * action. A subject's actions are the header's columns when the file holds that subject only;
  * in a file of both, each subject takes the columns it marks at least once.
  */
-export function parseMatrixCsv(text: string): ParsedMatrix {
+export function parseMatrixCsv(text: string, subjectIfMissing: Subject | null = null): ParsedMatrix {
   let records: string[][];
   try {
     records = parse(text.replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: true, trim: true });
@@ -45,9 +48,17 @@ export function parseMatrixCsv(text: string): ParsedMatrix {
     throw new MatrixCsvError([`The file is not valid CSV${e.lines ? ` (line ${e.lines})` : ''}: ${String(e.message).split('\n')[0]}`]);
   }
   if (!records.length) throw new MatrixCsvError(['The file is empty: it needs a header row and one row per incident type']);
+  // A table copied from a policy has no subject column: its first header cell is the incident
+  // column's own ("Incidents:", say). The importer says whose matrix it is.
+  if (incidentHeader.test(records[0][0] ?? '') && (records[0][1] ?? '').toLowerCase() !== 'incident') {
+    if (!subjectIfMissing) {
+      throw new MatrixCsvError(['Line 1: the file has no subject column. Choose whether the table is for learners or for staff, or add a first column "subject" with learner or staff on each row']);
+    }
+    records = records.map((r, i) => [i === 0 ? 'subject' : subjectIfMissing, ...r]);
+  }
   const header = records[0];
   const problems: string[] = [];
-  if ((header[0] ?? '').toLowerCase() !== 'subject' || (header[1] ?? '').toLowerCase() !== 'incident') {
+  if ((header[0] ?? '').toLowerCase() !== 'subject' || !incidentHeader.test(header[1] ?? '')) {
     throw new MatrixCsvError(['Line 1: the header must begin with the columns subject,incident and then name each action']);
   }
   const actions = header.slice(2);
@@ -195,4 +206,33 @@ export async function ensureIncidentDefaults(db: Queryable, schoolId: string): P
       await importMatrix(db, schoolId, parseMatrixCsv(defaultStaffMatrix));
     }
   }
+}
+
+/** A problem with a row or column added in the browser, naming the form field. */
+export class MatrixFieldError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Adds a row (an incident type, kind 'row') or a column (an action, kind 'action') at the end of
+ * a subject's matrix, with nothing recommended yet. One retired earlier under the same name comes
+ * back instead of a second being made. Returns its id.
+ */
+export async function addToMatrix(db: Queryable, schoolId: string, subject: Subject, kind: 'row' | 'action', label: string): Promise<string> {
+  const scope = schoolScope(db, schoolId);
+  const table = kind === 'row' ? 'sanction_incident_types' : 'sanction_actions';
+  const field = `${subject}_${kind}`;
+  const [taken] = await scope.sql(`select 1 from ${table} where school_id = :school and subject = $1 and not retired and lower(label) = lower($2)`, [subject, label]);
+  if (taken) throw new MatrixFieldError(field, `The ${subjects[subject].toLowerCase()} matrix already has ${kind === 'row' ? 'an incident type' : 'an action'} called "${label}"`);
+  const position = `(select coalesce(max(position), -1) + 1 from ${table} where school_id = :school and subject = $1 and not retired)`;
+  const [row] = kind === 'row'
+    ? await scope.sql<{ id: string }>(
+      `insert into sanction_incident_types (school_id, subject, label, continued_infringement, position) values (:school, $1, $2, $3, ${position})
+       on conflict (school_id, subject, label) do update set retired = false, position = excluded.position returning id`, [subject, label, /continued|repeated/i.test(label)])
+    : await scope.sql<{ id: string }>(
+      `insert into sanction_actions (school_id, subject, label, kind, position) values (:school, $1, $2, $3, ${position})
+       on conflict (school_id, subject, label) do update set retired = false, position = excluded.position returning id`, [subject, label, actionKind(label)]);
+  return row.id;
 }

@@ -12,7 +12,7 @@ import {
   recordReferral, reopenIncident, reportIncident, subjectOfKind, triageIncident, type Involved,
 } from './service';
 import { nextStep, owedReferrals } from './flowchart';
-import { MatrixCsvError, ensureIncidentDefaults, exportMatrixCsv, importMatrix, loadMatrix, parseMatrixCsv, subjects, type Subject } from './matrix';
+import { MatrixCsvError, MatrixFieldError, addToMatrix, ensureIncidentDefaults, exportMatrixCsv, importMatrix, loadMatrix, parseMatrixCsv, subjects, type Subject } from './matrix';
 import { incidentsFor, type IncidentScope } from './visibility';
 import {
   agencies, cameToLight, changesNeeded, concernAbout, incidentStatuses, informedHow, involvementRoles, items, riskAreas, severities,
@@ -495,12 +495,13 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
 
   // ---- The sanctions matrices ----
 
-  const sanctionsPage = async (req: FastifyRequest, reply: FastifyReply, extra: { errors?: FieldError[]; problems?: string[] } = {}, status = 200) => {
+  const sanctionsPage = async (req: FastifyRequest, reply: FastifyReply, extra: { errors?: FieldError[]; problems?: string[]; values?: Record<string, unknown> } = {}, status = 200) => {
     const schoolId = req.ctx.school!.id;
     await db.transaction((tx) => ensureIncidentDefaults(tx, schoolId));
     const matrices = [await loadMatrix(db, schoolId, 'learner'), await loadMatrix(db, schoolId, 'staff')];
     return show(reply, `${v}/sanctions.njk`, {
-      title: 'Sanctions matrices', matrices: matrices.map((m) => ({ ...m, title: subjects[m.subject], rows: m.rows.map((r) => ({ ...r, recommended: [...r.recommended] })) })), ...extra,
+      title: 'Sanctions matrices', matrices: matrices.map((m) => ({ ...m, title: subjects[m.subject], rows: m.rows.map((r) => ({ ...r, recommended: [...r.recommended] })) })), values: {},
+      subjectItems: [{ value: '', text: 'The file has a subject column' }, ...Object.entries(subjects).map(([value, text]) => ({ value, text: `${text} (the file has no subject column)` }))], ...extra,
     }, status);
   };
   app.get('/incidents/sanctions', { config: { action: 'incidents:sanctions' } }, (req, reply) => sanctionsPage(req, reply));
@@ -521,7 +522,8 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     if (file.truncated) return sanctionsPage(req, reply, { errors: [{ field: 'file', text: 'The file is larger than 200 KB: a matrix is much smaller than that' }] }, 400);
     let parsed;
     try {
-      parsed = parseMatrixCsv(file.data.toString('utf8'));
+      const body = req.body as Record<string, unknown>;
+      parsed = parseMatrixCsv(file.data.toString('utf8'), body.subject === 'learner' || body.subject === 'staff' ? body.subject : null);
     } catch (e) {
       if (!(e instanceof MatrixCsvError)) throw e;
       return sanctionsPage(req, reply, { errors: [{ field: 'file', text: `The file could not be imported: ${e.problems.length} problem${e.problems.length > 1 ? 's' : ''} listed below` }], problems: e.problems }, 400);
@@ -535,6 +537,32 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     req.session.flash = `Imported ${result.map((r) => `${r.rows} ${r.subject} incident types with ${r.actions} actions`).join(' and ')}.`;
     return reply.redirect('/incidents/sanctions', 303);
   });
+
+  // Adding a row (an incident type) or a column (an action) to one matrix in the browser.
+  const addToMatrixRoute = (kind: 'row' | 'action') => async (req: FastifyRequest, reply: FastifyReply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const subject = body.subject === 'learner' || body.subject === 'staff' ? body.subject : null;
+    if (!subject) throw new NotFoundError();
+    const field = `${subject}_${kind}`;
+    const max = kind === 'row' ? 500 : 200;
+    const form = parseForm(z.object({ [field]: requiredText(kind === 'row' ? 'the incident type' : 'the action', max) }), body);
+    if (!form.ok) return sanctionsPage(req, reply, { errors: form.errors, values: formValues(body) }, 400);
+    const label = String(form.data[field]);
+    try {
+      await db.transaction(async (tx) => {
+        await ensureIncidentDefaults(tx, req.ctx.school!.id);
+        const id = await addToMatrix(tx, req.ctx.school!.id, subject, kind, label);
+        await audit(tx, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: kind === 'row' ? 'sanctions.row_added' : 'sanctions.action_added', ip: req.ip, detail: { subject, id } });
+      });
+    } catch (e) {
+      if (e instanceof MatrixFieldError) return sanctionsPage(req, reply, { errors: [{ field: e.field, text: e.message }], values: formValues(body) }, 400);
+      throw e;
+    }
+    req.session.flash = `"${label}" is added to the ${subjects[subject].toLowerCase()} matrix${kind === 'row' ? ': tick its recommended actions and save the matrix' : ': tick the incident types it is recommended for and save the matrix'}.`;
+    return reply.redirect(`/incidents/sanctions#matrix-${subject}`, 303);
+  };
+  app.post('/incidents/sanctions/rows', { config: { action: 'incidents:sanctions' } }, addToMatrixRoute('row'));
+  app.post('/incidents/sanctions/actions', { config: { action: 'incidents:sanctions' } }, addToMatrixRoute('action'));
 
   app.post('/incidents/sanctions/edit', { config: { action: 'incidents:sanctions' } }, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
