@@ -4,6 +4,7 @@
 // that refuses evidence uploads; the half-termly review; and the governors' figures.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { closeTestDb, makeSchool, makeStaff, readOutbox, type Persona, type TestSchool } from '../src/testing/harness';
 import { addPerson } from '../src/modules/schools/service';
@@ -84,7 +85,18 @@ test('a teacher reports from any page: a slip is caught, nothing typed is lost, 
     assert.equal(await p.heading(), 'Report sent');
     const reference = /INC-\d{4}-\d{4}/.exec(await p.page.locator('.govuk-panel').innerText())![0];
     await assertAccessible(p.page, 'report sent');
-    await p.follow('your report');
+    // Evidence is offered straight away: a screenshot of the chat, added to the report just sent.
+    await p.follow(/^Add evidence/);
+    assert.equal(await p.heading(), reference);
+    assert.equal(new URL(p.page.url()).hash, '#evidence-files');
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+    await p.page.getByLabel('Add an evidence file').setInputFiles({ name: 'group-chat.png', mimeType: 'image/png', buffer: png });
+    await p.submit('Upload the file');
+    assert.match(await p.page.locator('.govuk-notification-banner').innerText(), /Evidence file added/);
+    const [evidence] = (await app.db.query(
+      `select e.filename, e.sha256 from incident_evidence e join incidents i on i.id = e.incident_id where i.school_id = $1 and i.reference = $2`, [school.id, reference])).rows;
+    assert.equal(evidence.filename, 'group-chat.png');
+    assert.equal(evidence.sha256, createHash('sha256').update(png).digest('hex'));
     assert.equal(await p.heading(), reference);
     assert.match(await p.page.locator('.govuk-summary-list').innerText(), /Reported/);
     assert.ok(!(await p.page.content()).includes('group chat'), 'the reporter sees that it was received and its status, not the record');
@@ -249,6 +261,7 @@ test('suspected illegal material: the form says what not to do, needs where the 
     await p.submit('Send the report');
     assert.match(await p.page.locator('.govuk-warning-text').innerText(), /Do not open, copy, forward/);
     await assertAccessible(p.page, 'illegal material sent');
+    assert.equal(await p.page.getByRole('link', { name: /^Add evidence/ }).count(), 0, 'no offer to add evidence');
     await p.follow('your report');
     assert.match(await p.page.locator('#evidence').innerText(), /cannot be uploaded for suspected illegal material/);
     assert.equal(await p.page.locator('input[type=file]').count(), 0, 'no upload form');
