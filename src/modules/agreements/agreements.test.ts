@@ -535,6 +535,39 @@ describe('compliance and the technology access register', () => {
     assert.ok(!csv.body.includes('Secret detail'));
   });
 
+  test('the CSV export takes changed_since as the API does: only the people whose standing changed, leavers included; a bad value is refused naming it', async () => {
+    const s = await makeSchool(t.db);
+    const it = await signedIn(t.app, s.personas.itProvider);
+    await t.db.query(`update people set created_at = now() - interval '30 days', updated_at = now() - interval '30 days' where school_id = $1`, [s.id]);
+    await t.db.query(`update agreement_versions set published_at = now() - interval '30 days' where school_id = $1`, [s.id]);
+    const since = new Date(Date.now() - 1000).toISOString();
+    const a = (await agreementForAudience(t.db, s.id, 'staff_governors'))!;
+    await recordSignature(t.db, s.id, { agreementId: a.id, signerId: s.personas.teacher.personId, subjectId: s.personas.teacher.personId, signedName: 'x', method: 'in_harbour' }, systemActor);
+    await t.db.query(`update people set left_on = current_date - 1, updated_at = now() where school_id = $1 and id = $2`, [s.id, s.pupilId]);
+
+    const all = await it.get('/technology-access/export.csv');
+    assert.equal(all.statusCode, 200);
+    assert.match(all.body.split(/\r?\n/)[0], /,changed_at,left_on$/);
+    assert.ok(!all.body.includes(s.pupilId), 'without changed_since, leavers are not listed');
+    const changed = await it.get(`/technology-access/export.csv?changed_since=${encodeURIComponent(since)}`);
+    assert.equal(changed.statusCode, 200);
+    const rows = changed.body.trim().split(/\r?\n/).slice(1);
+    assert.deepEqual(rows.map((r) => r.split(',')[0]).sort(), [s.personas.teacher.personId, s.pupilId].sort(), 'the signer and the leaver, nobody else');
+    assert.match(rows.find((r) => r.startsWith(s.personas.teacher.personId))!, /,allowed,yes,/);
+    assert.match(rows.find((r) => r.startsWith(s.pupilId))!, /,not_yet,no,.*,\d{4}-\d{2}-\d{2}$/);
+    const dateOnly = await it.get(`/technology-access/export.csv?changed_since=${new Date().toISOString().slice(0, 10)}`);
+    assert.equal(dateOnly.statusCode, 200);
+
+    for (const bad of ['yesterday', '2026-13-45', '2026-09-01T08:00']) {
+      const res = await it.get(`/technology-access/export.csv?changed_since=${encodeURIComponent(bad)}`);
+      assert.equal(res.statusCode, 400, bad);
+      assert.match(res.body, /changed_since/);
+    }
+    const twice = await it.get(`/technology-access/export.csv?changed_since=${encodeURIComponent(since)}&changed_since=${encodeURIComponent(since)}`);
+    assert.equal(twice.statusCode, 400);
+    assert.match(twice.body, /changed_since/);
+  });
+
   test('the CSV export neutralises a name that a spreadsheet would run as a formula', async () => {
     const s = await makeSchool(t.db);
     await addPerson(t.db, s.id, { kind: 'pupil', given_name: '=HYPERLINK("x")', family_name: 'Formula', year_group: '5', class_name: '5A' });

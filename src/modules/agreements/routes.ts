@@ -43,6 +43,16 @@ const signSchema = z.object({
 
 const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
 
+/** The IT provider's changed_since (the API and the CSV alike): absent, an ISO 8601 date or date-time, or a message naming what is wrong. */
+function changedSince(value: unknown): { since?: string } | { problem: string } {
+  if (value === undefined) return {};
+  if (typeof value !== 'string') return { problem: 'Give changed_since once' };
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(value) || Number.isNaN(Date.parse(value))) {
+    return { problem: 'changed_since must be an ISO 8601 date or date-time, like 2026-09-01T08:00:00Z' };
+  }
+  return { since: value };
+}
+
 const kioskSchema = z.object({
   given_name: requiredText('your first name', 100),
   family_name: requiredText('your last name', 100),
@@ -559,11 +569,16 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
 
   app.get('/technology-access/export.csv', { config: { action: 'technology:export' } }, async (req, reply) => {
     const schoolId = req.ctx.school!.id;
-    const rows = await accessRegister(db, schoolId);
-    await audit(db, { schoolId, actor: req.ctx.actor, action: 'technology_access.exported', ip: req.ip, detail: { count: rows.length } });
+    // As in the API: with changed_since, only the people whose standing changed since then, leavers included.
+    const asked = changedSince(((req.query ?? {}) as Record<string, unknown>).changed_since);
+    if ('problem' in asked) return reply.code(400).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`Bad request: ${asked.problem}.\n`);
+    const since = asked.since;
+    const rows = await accessRegister(db, schoolId, { changedSince: since, withLeavers: !!since });
+    await audit(db, { schoolId, actor: req.ctx.actor, action: 'technology_access.exported', ip: req.ip, detail: { count: rows.length, changedSince: since ?? null } });
     const csv = toCsv(
-      ['person_id', 'kind', 'given_name', 'family_name', 'upn', 'year_group', 'class_name', 'status', 'may_use_technology', 'reason_kind', 'until', 'changed_at'],
-      rows.map((r) => [r.id, r.kind, r.given_name, r.family_name, r.upn, r.year_group, r.class_name, r.access_status, r.access_status === 'allowed' ? 'yes' : 'no', r.reason_kind, r.ends_on, new Date(r.changed_at).toISOString()]),
+      // left_on last: with changed_since the export includes leavers, whose accounts are to be disabled.
+      ['person_id', 'kind', 'given_name', 'family_name', 'upn', 'year_group', 'class_name', 'status', 'may_use_technology', 'reason_kind', 'until', 'changed_at', 'left_on'],
+      rows.map((r) => [r.id, r.kind, r.given_name, r.family_name, r.upn, r.year_group, r.class_name, r.access_status, r.access_status === 'allowed' && !r.left_on ? 'yes' : 'no', r.reason_kind, r.ends_on, new Date(r.changed_at).toISOString(), r.left_on]),
     );
     return reply.type('text/csv; charset=utf-8').header('cache-control', 'no-store')
       .header('content-disposition', `attachment; filename="technology-access-${today()}.csv"`).send(csv);
@@ -647,10 +662,9 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
       if (k !== 'changed_since') return reply.code(400).send({ error: 'bad_request', parameter: k, message: `Unknown parameter ${k}. Use: changed_since` });
       if (typeof val !== 'string') return reply.code(400).send({ error: 'bad_request', parameter: k, message: `Give ${k} once` });
     }
-    const since = q.changed_since as string | undefined;
-    if (since !== undefined && (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(since) || Number.isNaN(Date.parse(since)))) {
-      return reply.code(400).send({ error: 'bad_request', parameter: 'changed_since', message: 'changed_since must be an ISO 8601 date or date-time, like 2026-09-01T08:00:00Z' });
-    }
+    const asked = changedSince(q.changed_since);
+    if ('problem' in asked) return reply.code(400).send({ error: 'bad_request', parameter: 'changed_since', message: asked.problem });
+    const since = asked.since;
     const generatedAt = new Date().toISOString();
     const schoolId = req.ctx.school!.id;
     const rows = await accessRegister(db, schoolId, { changedSince: since, withLeavers: !!since });
