@@ -10,6 +10,7 @@ import { schoolScope } from '../../platform/db/scope';
 import { sha256 } from '../../platform/auth/tokens';
 import { toCsv } from '../../platform/csv/write';
 import { roles as roleLabels } from '../../platform/permissions/roles';
+import { incidentsFor } from '../incidents/visibility';
 import { accessStatuses, audienceNames, audienceOf, audiences, isAudience, reasonKinds, type Audience } from './audiences';
 import {
   AgreementChangedError, AgreementFieldError, accessCounts, accessRegister, agreementById, agreementForAudience, completeParentLink, complianceAll, currentAgreements,
@@ -593,6 +594,14 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
       `select d.*, u.display_name as decided_by_name, l.display_name as lifted_by_name from technology_access_decisions d
          left join users u on u.id = d.decided_by left join users l on l.id = d.lifted_by
         where d.school_id = :school and d.person_id = $1 order by d.decided_at desc`, [personId]);
+    // A withdrawal recorded on an incident names it; a viewer who may not see that incident in
+    // full (the subject of a concern, say) learns only that it came from an incident.
+    const fromIncidents = decisions.filter((d) => d.source_type === 'incident' && d.source_id).map((d) => d.source_id as string);
+    if (fromIncidents.length) {
+      const seen = new Set((await incidentsFor(req.ctx, db).sql<{ id: string }>(
+        `select id from visible_incidents where access = 'full' and id = any($1::uuid[])`, [fromIncidents])).map((r) => r.id));
+      for (const d of decisions) if (d.source_type === 'incident' && !seen.has(d.source_id)) d.reason_detail = null;
+    }
     await audit(db, { schoolId: scope.schoolId, actor: req.ctx.actor, action: 'technology_access.viewed', recordType: 'person', recordId: personId, ip: req.ip });
     return show(reply, `${v}/person-access.njk`, { title: `Technology access: ${row.given_name} ${row.family_name}`, person: row, decisions, accessStatuses, reasonKinds, values: {}, ...extra }, status);
   };

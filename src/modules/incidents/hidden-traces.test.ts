@@ -111,3 +111,19 @@ test('the categories page counts only the incidents the viewer may know of', asy
   const dsl = await (await signedIn(t.app, school.personas.dsl)).get('/incidents/categories');
   assert.equal(usedOf(dsl.body, label), '1');
 });
+
+test("access withdrawn on a concern the headteacher may not see is, on the register, only 'from an incident'", async () => {
+  const { recordAccessDecision } = await import('../agreements/service');
+  const { systemActor } = await import('../../platform/audit/audit');
+  const headId = school.personas.headteacher.personId;
+  await t.db.transaction((tx) => recordAccessDecision(tx, school.id, {
+    personId: headId, status: 'withdrawn', reasonKind: 'incident_sanction', reasonDetail: `Incident ${concern.reference}`,
+    startsOn: today(), endsOn: null, sourceType: 'incident', sourceId: concern.id,
+  }, systemActor, null));
+  const head = await (await signedIn(t.app, school.personas.headteacher)).get(`/technology-access/people/${headId}`);
+  assert.equal(head.statusCode, 200);
+  assert.ok(!head.body.includes(concern.reference), "the headteacher's own record does not name the concern");
+  assert.match(head.body, /Withdrawn/);
+  const dsl = await (await signedIn(t.app, school.personas.dsl)).get(`/technology-access/people/${headId}`);
+  assert.ok(dsl.body.includes(concern.reference), 'the safeguarding lead, who may see it, is told which incident');
+});
