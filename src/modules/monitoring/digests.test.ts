@@ -76,10 +76,10 @@ test('the scheduler sends the daily digest to the headteacher and online safety 
   const weekly = digests.filter((m) => /weekly summary/.test(m.subject));
   assert.deepEqual(daily.map((m) => m.to).sort(), [osl.email, school.personas.headteacher.email].sort());
   assert.deepEqual(weekly.map((m) => m.to), [computing.email]);
-  assert.match(daily[0].text, /New alerts: 6 \(1 critical, 1 high, 4 medium\)/);
+  assert.match(daily[0].text, /New alerts: 4 \(1 critical, 1 high, 2 medium\)/);
   assert.match(daily[0].text, /Kept for pattern review \(low, nobody is told\): 1/);
   assert.match(daily[0].text, /0 acknowledged, 1 dismissed with a reason, 0 recorded as incidents/);
-  assert.match(daily[0].text, /Waiting in the safeguarding lead's queue: 5 alerts/);
+  assert.match(daily[0].text, /Waiting in the safeguarding lead's queue: 3 alerts/);
   assert.match(weekly[0].text, /Attempts to get round the filter \(proxies, VPNs and the like\): 1\./);
   assert.match(weekly[0].text, /Blocked requests that raised an alert: 3\./);
   assert.match(weekly[0].text, /1 ended on their end date/);

@@ -171,7 +171,7 @@ export async function weeklySummary(db: Queryable, schoolId: string, from: Date,
   const scope = schoolScope(db, schoolId);
   const [school] = await scope.sql<{ name: string }>('select name from schools where id = :school');
   const [f] = await scope.sql<Record<string, number>>(
-    `select count(*) filter (where risk = 'filter-bypass')::int as bypass, count(*) filter (where blocked)::int as blocked
+    `select count(*) filter (where risk = 'filter-bypass')::int as bypass, coalesce(sum(group_count) filter (where blocked), 0)::int as blocked
        from monitoring_alerts where school_id = :school and created_at >= $1 and created_at < $2`, [from, to]);
   const [c] = await scope.sql<Record<string, number>>(
     `select count(*) filter (where requested_at >= $1 and requested_at < $2)::int as asked,

@@ -74,7 +74,14 @@ function hostFinding(lex: CompiledLexicon, host: string): { risk: RiskArea; seve
   return best;
 }
 
-interface Group { alert: Alert; first: number; count: number; lastLine: number; key: string; baseReason: string; escalation: string }
+interface Group {
+  alert: Alert; first: number; count: number; lastLine: number; key: string; baseReason: string; escalation: string;
+  /** The distinct sites of a group of blocked requests (the first few), named in its reason. */
+  hosts?: string[];
+}
+
+/** How many of a group's sites its reason names. */
+const hostsNamed = 5;
 
 export interface DetectorCounts { assetsSuppressed: number; grouped: number; escalated: number }
 
@@ -159,12 +166,16 @@ export class Detector {
       }
     }
 
-    const key = `${who}\u001f${finding.risk}\u001f${query ? query.toLowerCase().trim() : host}`;
+    // One person's repeats of a search are one alert; so are their blocked requests in one risk
+    // area (whatever the site: "several blocked requests of a risk area"), and their visits to one site.
+    const blockedGroup = req.blocked && !query;
+    const key = `${who}\u001f${finding.risk}\u001f${query ? query.toLowerCase().trim() : blockedGroup ? '\u001eblocked' : host}`;
     const open = this.groups.get(key);
     if (open) {
       open.count++;
       open.lastLine = line;
       this.counts.grouped++;
+      if (open.hosts && !open.hosts.includes(host) && open.hosts.length <= hostsNamed) open.hosts.push(host);
       if (severityRank(severity) > severityRank(open.alert.severity)) {
         open.alert.severity = severity;
         open.escalation = escalation;
@@ -184,11 +195,14 @@ export class Detector {
       blocked: req.blocked,
       reason: '',
     };
-    this.groups.set(key, { alert, first: req.time, count: 1, lastLine: line, key, baseReason: finding.reason, escalation });
+    this.groups.set(key, { alert, first: req.time, count: 1, lastLine: line, key, baseReason: finding.reason, escalation, ...(blockedGroup ? { hosts: [host] } : {}) });
   }
 
   private static reasonOf(g: Group): string {
-    return g.baseReason + g.escalation + (g.count > 1 ? `; ${g.count} requests grouped (lines ${g.alert.line} to ${g.lastLine})` : '');
+    const sites = g.hosts && g.hosts.length > 1
+      ? `, to ${g.hosts.length > hostsNamed ? `more than ${hostsNamed} sites, among them` : `${g.hosts.length} sites:`} ${g.hosts.slice(0, hostsNamed).join(', ')}`
+      : '';
+    return g.baseReason + g.escalation + (g.count > 1 ? `; ${g.count} requests grouped (lines ${g.alert.line} to ${g.lastLine})${sites}` : '');
   }
 
   private close(g: Group) {

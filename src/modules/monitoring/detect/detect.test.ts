@@ -164,16 +164,35 @@ test('repeats of one search by one person within the window are one alert with a
   assert.ok(alerts.find((a) => a.line === 5));
 });
 
-test('three blocked requests in one risk area by one person within ten minutes raise the severity, and say so', () => {
-  const { alerts } = run([
+test('blocked requests in one risk area by one person within ten minutes are one alert, whatever the site; the third raises its severity, and it says so', () => {
+  const { alerts, counts } = run([
     { url: 'https://a.example/', blocked: true, category: 'Gambling' },
     { url: 'https://b.example/', blocked: true, category: 'Gambling', time: base.time + 60_000 },
     { url: 'https://c.example/', blocked: true, category: 'Gambling', time: base.time + 120_000 },
     { url: 'https://d.example/', blocked: true, category: 'Gambling', user: 'pupil.z', time: base.time + 130_000 },
+    // Another risk area is another alert; so is the same area after the window.
+    { url: 'https://e.example/', blocked: true, category: 'Pornography', time: base.time + 140_000 },
+    { url: 'https://f.example/', blocked: true, category: 'Gambling', time: base.time + 30 * 60_000 },
   ]);
   const bySeverity = Object.fromEntries(alerts.map((a) => [a.line, a.severity]));
-  assert.deepEqual(bySeverity, { 1: 'low', 2: 'low', 3: 'medium', 4: 'low' });
-  assert.match(alerts.find((a) => a.line === 3)!.reason, /raised to medium: 3 blocked requests for gambling by this person within 10 minutes/);
+  assert.deepEqual(bySeverity, { 1: 'medium', 4: 'low', 5: bySeverity[5], 6: 'low' });
+  assert.equal(alerts.find((a) => a.line === 5)?.risk, 'sexual-content');
+  const grouped = alerts.find((a) => a.line === 1)!;
+  assert.equal(grouped.url, 'https://a.example/');
+  assert.match(grouped.reason, /raised to medium: 3 blocked requests for gambling by this person within 10 minutes/);
+  assert.match(grouped.reason, /3 requests grouped \(lines 1 to 3\), to 3 sites: a\.example, b\.example, c\.example/);
+  assert.equal(counts.grouped, 2);
+});
+
+test('a group of blocked requests to many sites names the first few; repeats of one site name none', () => {
+  const { alerts } = run([
+    ...Array.from({ length: 8 }, (_, i) => ({ url: `https://s${i}.example/`, blocked: true, category: 'Gambling', time: base.time + i * 1000 })),
+    { url: 'https://one.example/', blocked: true, category: 'Gambling', user: 'pupil.w', time: base.time + 20_000 },
+    { url: 'https://one.example/x', blocked: true, category: 'Gambling', user: 'pupil.w', time: base.time + 21_000 },
+  ]);
+  assert.equal(alerts.length, 2);
+  assert.match(alerts.find((a) => a.line === 1)!.reason, /8 requests grouped \(lines 1 to 8\), to more than 5 sites, among them s0\.example, s1\.example, s2\.example, s3\.example, s4\.example$/);
+  assert.match(alerts.find((a) => a.line === 9)!.reason, /2 requests grouped \(lines 9 to 10\)$/);
 });
 
 test('getting round the filter alerts: a proxy site let through is high, a bypass search is an alert', () => {
