@@ -196,6 +196,36 @@ test('high and critical alerts are emailed to the safeguarding lead at once, wit
   assert.equal(readOutbox(outbox).length, 1);
 });
 
+test('an alert a repeat raises to critical during ingest is told to the safeguarding lead at once, as a new critical alert is', async () => {
+  const school = await makeSchool(db);
+  const outbox = mkdtempSync(join(work, 'raised-outbox-'));
+  const mailer = createMailer({ from: 'Harbour <harbour@test>', outboxDir: outbox });
+  const path = join(work, 'raised.csv');
+  const row = (time: string, site: string) => `${time},pupil.r1,10.40.0.77,Year 8,403,https://${site}/,Self Harm`;
+  // Two blocked self-harm sites: one high alert, emailed at once (the first high of the hour).
+  writeFileSync(path, ['Time,Username,Source IP,Group,HTTP code,URL,Categories', row('05/03/2024 09:00:00', 'one.example'), row('05/03/2024 09:01:00', 'two.example')].join('\n') + '\n');
+  await ingestFile(db, path, { schoolId: school.id, mailer, baseUrl: 'http://harbour.test' });
+  const alertMail = () => readOutbox(outbox).filter((m) => /filtering alert/.test(m.subject));
+  assert.deepEqual(alertMail().map((m) => m.subject), ['Harbour: a new high filtering alert']);
+  assert.deepEqual((await alertsOf(school.id)).map((a) => [a.severity, a.group_count]), [['high', 2]]);
+  // A third within ten minutes, read by the next run: the same alert, raised to critical, told at once (not an hour later).
+  appendFileSync(path, row('05/03/2024 09:02:00', 'three.example') + '\n');
+  const r = await ingestFile(db, path, { schoolId: school.id, mailer, baseUrl: 'http://harbour.test' });
+  assert.equal(r.alertsCreated, 0, 'no new alert: the repeat joined the one stored');
+  const rows = (await db.query('select severity, group_count, notified_at from monitoring_alerts where school_id = $1', [school.id])).rows;
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].severity, 'critical');
+  assert.equal(rows[0].group_count, 3);
+  assert.ok(rows[0].notified_at, 'marked as told');
+  assert.deepEqual(alertMail().map((m) => m.subject), ['Harbour: a new high filtering alert', 'Harbour: a new critical filtering alert']);
+  assert.equal(alertMail()[1].to, school.personas.dsl.email);
+  assert.ok(!/self harm|example|pupil\.r1/i.test(alertMail()[1].text), 'the email names nothing');
+  // A later repeat of an alert already critical tells nobody again.
+  appendFileSync(path, row('05/03/2024 09:03:00', 'four.example') + '\n');
+  await ingestFile(db, path, { schoolId: school.id, mailer, baseUrl: 'http://harbour.test' });
+  assert.equal(alertMail().length, 2);
+});
+
 test('a following ingest killed with kill -9 and started again neither loses nor repeats an alert', async () => {
   const lines = readFileSync(fixture, 'utf8').split('\n').filter(Boolean);
   const reference = await makeSchool(db);

@@ -121,14 +121,25 @@ async function findPosition(db: Queryable, schoolId: string, head: Buffer): Prom
 
 export interface PendingAlert { alert: Alert; count: number }
 
-/** Stores alerts for a position (one row per starting line; a repeat updates its group's count, severity and reason). Returns how many were new. */
-export async function storeAlerts(tx: Queryable, schoolId: string, positionId: string, alerts: PendingAlert[]): Promise<number> {
-  if (!alerts.length) return 0;
+export interface StoredAlerts {
+  /** Alerts stored for the first time. */
+  created: number;
+  /** Alerts already stored that a repeat has just raised to critical: the leads are told at once, as of a new critical alert. */
+  raisedToCritical: number;
+}
+
+/**
+ * Stores alerts for a position (one row per starting line; a repeat updates its group's count,
+ * severity and reason). An alert a repeat raises to critical is marked as not yet told, so the
+ * next notification (straight after the commit) tells the leads at once.
+ */
+export async function storeAlerts(tx: Queryable, schoolId: string, positionId: string, alerts: PendingAlert[]): Promise<StoredAlerts> {
+  if (!alerts.length) return { created: 0, raisedToCritical: 0 };
   const rows = alerts.map(({ alert: a, count }) => ({
     source: a.source, line: a.line, occurred_at: a.time, user_name: a.user, client: a.client, url: a.url, query: a.query,
     risk: a.risk, severity: a.severity, blocked: a.blocked, reason: a.reason, group_count: count,
   }));
-  const result = await schoolScope(tx, schoolId).sql<{ inserted: boolean }>(
+  const result = await schoolScope(tx, schoolId).sql<{ inserted: boolean; raised: boolean }>(
     `insert into monitoring_alerts (school_id, position_id, source, line, occurred_at, user_name, client, person_id, room, url, query, risk, severity, blocked, reason, group_count)
      select :school, $1, r.source, r.line, r.occurred_at, r.user_name, r.client,
             (select i.person_id from monitoring_identities i where i.school_id = :school and i.person_id is not null
@@ -140,10 +151,11 @@ export async function storeAlerts(tx: Queryable, schoolId: string, positionId: s
        from jsonb_to_recordset($2::jsonb) as r(source text, line bigint, occurred_at timestamptz, user_name text, client text, url text, query text,
             risk text, severity text, blocked boolean, reason text, group_count integer)
      on conflict (school_id, position_id, line) do update
-        set severity = excluded.severity, reason = excluded.reason, group_count = greatest(monitoring_alerts.group_count, excluded.group_count)
-     returning (xmax = 0) as inserted`,
+        set severity = excluded.severity, reason = excluded.reason, group_count = greatest(monitoring_alerts.group_count, excluded.group_count),
+            notified_at = case when excluded.severity = 'critical' and monitoring_alerts.severity <> 'critical' then null else monitoring_alerts.notified_at end
+     returning (xmax = 0) as inserted, (xmax <> 0 and severity = 'critical' and notified_at is null) as raised`,
     [positionId, JSON.stringify(rows)]);
-  return result.filter((r) => r.inserted).length;
+  return { created: result.filter((r) => r.inserted).length, raisedToCritical: result.filter((r) => r.raised).length };
 }
 
 /**
@@ -245,19 +257,21 @@ async function ingestOnce(db: Database, path: string, lexicon: CompiledLexicon, 
     const alerts = [...closed, ...detector.openAlerts()];
     closed = [];
     const state = detector.saveState();
-    const created = await db.transaction(async (tx) => {
-      const n = await storeAlerts(tx, opts.schoolId, positionId, alerts);
+    const stored = await db.transaction(async (tx) => {
+      const s = await storeAlerts(tx, opts.schoolId, positionId, alerts);
+      const n = s.created;
       await schoolScope(tx, opts.schoolId).sql(
         `update monitoring_ingest_positions set byte_offset = $2, line_number = $3, rejected_lines = $4, detector_state = $5, source = $6, updated_at = now()
           where school_id = :school and id = $1`, [positionId, offset, lineNo, rejected, JSON.stringify(state), path]);
       if (n) {
         await audit(tx, { schoolId: opts.schoolId, actor: opts.actor ?? systemActor, action: 'monitoring_alerts.ingested', recordType: 'monitoring_ingest_position', recordId: positionId, detail: { alerts: n, line: lineNo } });
       }
-      return n;
+      return s;
     });
-    total.alertsCreated += created;
+    total.alertsCreated += stored.created;
     linesSinceCommit = 0;
-    if (created && opts.mailer) await notifyNewAlerts(db, opts.mailer, opts.baseUrl ?? '', opts.schoolId).catch((e) => opts.onNote?.(`the safeguarding leads could not be emailed: ${(e as Error).message}`));
+    // New alerts, or one a repeat has just raised to critical: the leads hear at once (high ones at most hourly).
+    if ((stored.created || stored.raisedToCritical) && opts.mailer) await notifyNewAlerts(db, opts.mailer, opts.baseUrl ?? '', opts.schoolId).catch((e) => opts.onNote?.(`the safeguarding leads could not be emailed: ${(e as Error).message}`));
   };
 
   const reject = (reason: string) => {

@@ -54,7 +54,7 @@ export async function pushEvents(db: Database, schoolId: string, body: PushBody,
   const format = body.lines ? body.format ?? detectFormat(body.lines.slice(0, 40)) ?? 'squid' : 'squid';
   const parser = parserFor(format, '');
   const head = Buffer.from(`push:${body.source}`);
-  const result = await db.transaction(async (tx) => {
+  const outcome = await db.transaction(async (tx) => {
     const scope = schoolScope(tx, schoolId);
     const [pos] = await scope.sql(
       `insert into monitoring_ingest_positions (school_id, source, head_len, head_sha256, format) values (:school, $1, $2, $3, $4)
@@ -98,14 +98,16 @@ export async function pushEvents(db: Database, schoolId: string, body: PushBody,
         detector.request(body.source, lineNo, req);
       }
     }
-    const created = await storeAlerts(tx, schoolId, pos.id, [...closed, ...detector.openAlerts()]);
+    const stored = await storeAlerts(tx, schoolId, pos.id, [...closed, ...detector.openAlerts()]);
+    const created = stored.created;
     await scope.sql(
       `update monitoring_ingest_positions set line_number = $2, rejected_lines = rejected_lines + $3, detector_state = $4, updated_at = now() where school_id = :school and id = $1`,
       [pos.id, lineNo, rejected.length, JSON.stringify(detector.saveState())]);
     await audit(tx, { schoolId, actor: by.actor, action: 'monitoring_events.pushed', recordType: 'monitoring_ingest_position', recordId: pos.id, ip: by.ip, detail: { lines: items.length - start, alerts: created } });
     const note = read > 0 && !sawQueryString ? noQueryStringNote(body.source) : null;
-    return { accepted: items.length - start, skipped: start, rejected: rejected.slice(0, 100), rejected_count: rejected.length, alerts: created, line: lineNo, note };
+    return { result: { accepted: items.length - start, skipped: start, rejected: rejected.slice(0, 100), rejected_count: rejected.length, alerts: created, line: lineNo, note }, raised: stored.raisedToCritical };
   });
-  if (result.alerts && by.mailer) await notifyNewAlerts(db, by.mailer, by.baseUrl ?? '', schoolId).catch(() => undefined);
+  const { result, raised } = outcome;
+  if ((result.alerts || raised) && by.mailer) await notifyNewAlerts(db, by.mailer, by.baseUrl ?? '', schoolId).catch(() => undefined);
   return result;
 }
