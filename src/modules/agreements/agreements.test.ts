@@ -741,6 +741,67 @@ describe('the visitors kiosk', () => {
     assert.equal(n, 3, 'a person.created entry only for the people made');
   });
 
+  test("every visit goes in the visitors' log: a returning visitor's visits each with their host and date, one signature; a double tap is one visit", async () => {
+    const other = await makeSchool(t.db);
+    const s = await makeSchool(t.db);
+    const tablet = await signedIn(t.app, s.personas.office);
+    await tablet.post('/agreements/kiosks', { name: 'Front desk tablet' }, { from: '/agreements/kiosks' });
+    const form = { version: await version(s.id, 'visitors'), given_name: 'Loveday', family_name: 'Penhallow', organisation: 'Kernow Music', visiting: 'Year 4 class teacher', visit_on: '2026-03-02', agree: 'yes' };
+    // A double tap: both posts of the same page arrive together, then the form is sent again a moment later.
+    const csrf = await tablet.csrf('/kiosk');
+    const taps = await Promise.all([tablet.post('/kiosk', form, { csrf }), tablet.post('/kiosk', form, { csrf })]);
+    assert.deepEqual(taps.map((r) => r.statusCode), [200, 200]);
+    assert.equal((await tablet.post('/kiosk', { ...form, visiting: ' year 4  class teacher' }, { from: '/kiosk' })).statusCode, 200);
+    const visits = async () => q(`select vi.visitor_id, vi.signature_id, vi.signed_this_visit, vi.visiting, vi.visit_on, k.name as kiosk from agreement_visits vi join agreement_kiosks k on k.id = vi.kiosk_id where vi.school_id = $1 order by vi.arrived_at`, [s.id]);
+    assert.equal((await visits()).length, 1, 'a double tap is one visit');
+    // The same visitor comes back the next week to see someone else, and later the same day again (not a double tap).
+    assert.equal((await tablet.post('/kiosk', { ...form, visiting: 'The headteacher', visit_on: '2026-03-09' }, { from: '/kiosk' })).statusCode, 200);
+    await q(`update agreement_visits set arrived_at = arrived_at - interval '15 minutes' where school_id = $1`, [s.id]);
+    assert.equal((await tablet.post('/kiosk', { ...form, visiting: 'The headteacher', visit_on: '2026-03-09' }, { from: '/kiosk' })).statusCode, 200);
+    const sigs = await q(`select id, signer_id from agreement_signatures where school_id = $1 and method = 'kiosk'`, [s.id]);
+    assert.equal(sigs.length, 1, 'one signature for the one version');
+    const log = await visits();
+    assert.deepEqual(log.map((r: any) => [r.visiting, r.visit_on, r.signed_this_visit, r.signature_id, r.visitor_id, r.kiosk]), [
+      ['Year 4 class teacher', '2026-03-02', true, sigs[0].id, sigs[0].signer_id, 'Front desk tablet'],
+      ['The headteacher', '2026-03-09', false, sigs[0].id, sigs[0].signer_id, 'Front desk tablet'],
+      ['The headteacher', '2026-03-09', false, sigs[0].id, sigs[0].signer_id, 'Front desk tablet'],
+    ]);
+
+    // Another school's visitor on the same day.
+    const theirTablet = await signedIn(t.app, other.personas.office);
+    await theirTablet.post('/agreements/kiosks', { name: 'Their tablet' }, { from: '/agreements/kiosks' });
+    assert.equal((await theirTablet.post('/kiosk', { ...form, version: await version(other.id, 'visitors'), given_name: 'Elowen', family_name: 'Othershore' }, { from: '/kiosk' })).statusCode, 200);
+
+    // Reception reads the log by day; those who manage agreements may too; a teacher may not.
+    const office = await signedIn(t.app, s.personas.office);
+    const first = await office.get('/agreements/visits?date=2026-03-02');
+    assert.equal(first.statusCode, 200);
+    assert.match(first.body, /Loveday Penhallow/);
+    assert.match(first.body, /Year 4 class teacher/);
+    assert.match(first.body, /1 visit\b/);
+    assert.match(first.body, /Signed version 1 on this visit/);
+    assert.ok(!first.body.includes('Othershore') && !first.body.includes('Their tablet'), "another school's visits never show");
+    const second = await (await signedIn(t.app, s.personas.headteacher)).get('/agreements/visits?date=2026-03-09');
+    assert.equal(second.statusCode, 200);
+    assert.match(second.body, /2 visits/);
+    assert.match(second.body, /The headteacher/);
+    assert.ok(!second.body.includes('Year 4 class teacher') && !second.body.includes('Othershore'));
+    // Today's, by default: the visits signed in today whatever date was typed.
+    const todays = await office.get('/agreements/visits');
+    assert.equal(todays.statusCode, 200);
+    assert.match(todays.body, /Today, /);
+    const [{ n: today }] = await q(`select count(*)::int as n from agreement_visits where school_id = $1 and (arrived_at at time zone 'Europe/London')::date = (now() at time zone 'Europe/London')::date`, [s.id]);
+    assert.match(todays.body, new RegExp(`${today} visits?\\b`), 'signed in today (all three, unless the test ran across midnight)');
+    assert.ok(!todays.body.includes('Othershore'));
+    const bad = await office.get('/agreements/visits?date=2026-02-30');
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /href="#date"/);
+    assert.equal((await (await signedIn(t.app, s.personas.teacher)).get('/agreements/visits')).statusCode, 403);
+    const viewed = await q(`select detail from audit_events where school_id = $1 and action = 'agreement_visits.viewed' order by id`, [s.id]);
+    assert.deepEqual(viewed.map((r: any) => [r.detail.day, r.detail.count]).slice(0, 2), [['2026-03-02', 1], ['2026-03-09', 2]]);
+    assert.equal(viewed.length, 3, 'each view of the log is audited');
+  });
+
   test('a device that is not a kiosk, or whose kiosk was ended, signs nothing', async () => {
     const s = await makeSchool(t.db);
     const c = new Client(t.app);

@@ -15,7 +15,7 @@ import { accessStatuses, audienceNames, audienceOf, audiences, isAudience, reaso
 import {
   AgreementChangedError, AgreementFieldError, accessCounts, accessRegister, agreementById, agreementForAudience, completeParentLink, complianceAll, currentAgreements,
   ensureAgreements, explainOpenSql, findOrAddVisitor, findParentLink, liftAccessDecision, nameMatches, outstanding, parentLinkPage, percent, publishVersion, recordAccessDecision,
-  recordSignature, sendParentLink, shownVersion, standingCtes, startRenewal, textBlocks, type LinkProblem, type ParentChoice,
+  recordKioskVisit, recordSignature, sendParentLink, visitsOn, shownVersion, standingCtes, startRenewal, textBlocks, type LinkProblem, type ParentChoice,
 } from './service';
 import { emailStaffToResign, owedParentLinks } from './renewal';
 import renewalRoutes from './renewal-routes';
@@ -383,6 +383,28 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
         where k.school_id = :school and k.ended_at is null order by k.started_at desc`);
     return show(reply, `${v}/kiosks.njk`, { title: 'Visitors kiosk', kiosks, failedCopies: await failedVisitorCopies(db, req.ctx.school!.id) });
   });
+  // The visitors' log: every visit at the kiosks, today's unless another day is asked for.
+  // Office staff run the kiosk (agreements:kiosk), and every role that manages agreements may too.
+  app.get('/agreements/visits', { config: { action: 'agreements:kiosk' } }, async (req, reply) => {
+    const asked = ((req.query ?? {}) as Record<string, unknown>).date;
+    const typed = typeof asked === 'string' ? asked.trim().slice(0, 20) : '';
+    const now = today();
+    const valid = /^\d{4}-\d{2}-\d{2}$/.test(typed) && !Number.isNaN(Date.parse(`${typed}T12:00:00Z`)) && new Date(`${typed}T12:00:00Z`).toISOString().slice(0, 10) === typed;
+    if (asked !== undefined && typed && !valid) {
+      return show(reply, `${v}/visits.njk`, {
+        title: "Visitors' log", day: null, visits: [], values: { date: typed },
+        errors: [{ field: 'date', text: 'Enter a real date, like 2026-09-14' }],
+      }, 400);
+    }
+    const day = valid ? typed : now;
+    const visits = await visitsOn(db, req.ctx.school!.id, day);
+    await audit(db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'agreement_visits.viewed', ip: req.ip, detail: { day, count: visits.length } });
+    const shift = (d: string, n: number) => new Date(Date.parse(`${d}T12:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+    return show(reply, `${v}/visits.njk`, {
+      title: "Visitors' log", day, isToday: day === now, visits, values: { date: day },
+      previousDay: shift(day, -1), nextDay: day < now ? shift(day, 1) : null,
+    });
+  });
   // Send again a visitor's copy that could not be sent.
   app.post('/agreements/kiosks/copies/:signatureId/send', { config: { action: 'agreements:kiosk' } }, async (req, reply) => {
     const id = recordId((req.params as any).signatureId);
@@ -457,6 +479,11 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
       const sig = await recordSignature(tx, kiosk.school_id, {
         agreementId: agreement.id, signerId: visitor.id, subjectId: visitor.id, signedName: `${d.given_name} ${d.family_name}`, method: 'kiosk',
         visiting: d.visiting, visitOn: d.visit_on, userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip, readVersionId: read,
+      }, actor);
+      // Every visit goes in the visitors' log, with the signature it relies on (made now or on an earlier visit).
+      await recordKioskVisit(tx, kiosk.school_id, {
+        kioskId: kiosk.id, visitorId: visitor.id, signatureId: sig.id!, signedThisVisit: sig.created, visiting: d.visiting, visitOn: d.visit_on,
+        userAgent: String(req.headers['user-agent'] ?? ''), ip: req.ip,
       }, actor);
       return { sigId: sig.id!, created: sig.created };
     }).catch((e) => {

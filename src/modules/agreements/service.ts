@@ -271,6 +271,71 @@ export async function findOrAddVisitor(db: Queryable, schoolId: string,
   return { id: visitor.id, created: true };
 }
 
+/** Within this many minutes, the same visitor signing in again for the same day and host is the same visit (a double tap). */
+export const visitRepeatMinutes = 10;
+
+/**
+ * Records a visit at the kiosk in the visitors' log: every visit, whether its signature is new
+ * or one the visitor made before. Call it in the kiosk's transaction after findOrAddVisitor,
+ * whose advisory lock makes concurrent posts of the same visitor wait, so a double tap (the
+ * same person, day and host within a few minutes) finds the first visit and adds none.
+ */
+export async function recordKioskVisit(db: Queryable, schoolId: string,
+  v: { kioskId: string; visitorId: string; signatureId: string; signedThisVisit: boolean; visiting: string; visitOn: string; userAgent?: string | null; ip?: string | null },
+  actor: Actor) {
+  const scope = schoolScope(db, schoolId);
+  const [repeat] = await scope.sql<{ id: string }>(
+    `select id from agreement_visits
+      where school_id = :school and visitor_id = $1 and visit_on = $2 and ${foldedSql('visiting')} = $3
+        and arrived_at > now() - make_interval(mins => $4) order by arrived_at desc limit 1`,
+    [v.visitorId, v.visitOn, folded(v.visiting), visitRepeatMinutes],
+  );
+  if (repeat) return { id: repeat.id, created: false };
+  const row = await scope.insert<{ id: string }>('agreement_visits', {
+    kiosk_id: v.kioskId, visitor_id: v.visitorId, signature_id: v.signatureId, signed_this_visit: v.signedThisVisit,
+    visiting: v.visiting.trim(), visit_on: v.visitOn, user_agent: (v.userAgent ?? '').slice(0, 300) || null, ip: v.ip ?? null,
+  });
+  await audit(db, { schoolId, actor, action: 'agreement_visit.recorded', recordType: 'agreement_visit', recordId: row.id, ip: v.ip ?? null, detail: { kioskId: v.kioskId, signatureId: v.signatureId, signedThisVisit: v.signedThisVisit } });
+  return { id: row.id, created: true };
+}
+
+export interface VisitRow {
+  id: string;
+  given_name: string;
+  family_name: string;
+  organisation_name: string | null;
+  visiting: string;
+  visit_on: string;
+  arrived_at: Date;
+  kiosk_name: string;
+  signed_this_visit: boolean;
+  signature_id: string;
+  signed_at: Date;
+  version_number: number;
+}
+
+/**
+ * The visitors' log for one day: the visits whose date is that day, or that signed in at the
+ * kiosk that day (London time) whatever date was typed, earliest first, each with the signature
+ * it relied on.
+ */
+export async function visitsOn(db: Queryable, schoolId: string, day: string) {
+  return schoolScope(db, schoolId).sql<VisitRow>(
+    `select vi.id, p.given_name, p.family_name, p.organisation_name, vi.visiting, vi.visit_on, vi.arrived_at, k.name as kiosk_name,
+            vi.signed_this_visit, vi.signature_id, s.signed_at, v.number as version_number
+       from agreement_visits vi
+       join people p on p.id = vi.visitor_id and p.school_id = :school
+       join agreement_kiosks k on k.id = vi.kiosk_id and k.school_id = :school
+       join agreement_signatures s on s.id = vi.signature_id and s.school_id = :school
+       join agreement_versions v on v.id = s.version_id
+      where vi.school_id = :school
+        and (vi.visit_on = $1::date
+             or (vi.arrived_at >= ($1::date::timestamp at time zone 'Europe/London') and vi.arrived_at < (($1::date + 1)::timestamp at time zone 'Europe/London')))
+      order by vi.arrived_at, vi.id limit 1000`,
+    [day],
+  );
+}
+
 /** Letters only, lower case, single spaces: how a typed name is compared with the record. */
 export function comparableName(name: string): string {
   return name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z\s'-]/g, ' ').replace(/[\s'-]+/g, ' ').trim();

@@ -4,10 +4,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../../platform/db/database';
 import { schoolScope } from '../../platform/db/scope';
 import { systemActor } from '../../platform/audit/audit';
-import { agreementForAudience, ensureAgreements, recordAccessDecision, recordSignature } from './service';
+import { agreementForAudience, ensureAgreements, findOrAddVisitor, recordAccessDecision, recordKioskVisit, recordSignature } from './service';
 
 /**
- * Gives a school a signature, a parent's link, a request to explain, a kiosk and a technology
+ * Gives a school a signature, a parent's link, a request to explain, a kiosk with a visitor's visit and a technology
  * access decision, a yearly renewal setting, a renewal, a chaser, and a parents' links run for
  * a new version with one parent sent a link, and a renewal's reminders with one parent reminded. parentId must be a parent of childId; staffPersonId a member of staff.
  */
@@ -21,7 +21,11 @@ export async function addAgreementRecords(db: Database, schoolId: string, who: {
     parent_id: who.parentId, token_hash: createHash('sha256').update(randomBytes(32)).digest('hex'), expires_at: new Date(Date.now() + 86_400_000), email_status: 'sent',
   });
   await scope.insert('agreement_explain_requests', { agreement_id: parents.id, version_id: parents.version_id, parent_id: who.parentId, child_id: who.childId, link_id: link.id });
-  await scope.insert('agreement_kiosks', { name: 'Reception tablet', token_hash: createHash('sha256').update(randomBytes(32)).digest('hex') });
+  const kiosk = await scope.insert<{ id: string }>('agreement_kiosks', { name: 'Reception tablet', token_hash: createHash('sha256').update(randomBytes(32)).digest('hex') });
+  const visitors = (await agreementForAudience(db, schoolId, 'visitors'))!;
+  const visitor = await findOrAddVisitor(db, schoolId, { given_name: 'Tamsin', family_name: 'Visitor', organisation: 'Supply agency' }, systemActor, null);
+  const visitSig = await recordSignature(db, schoolId, { agreementId: visitors.id, signerId: visitor.id, subjectId: visitor.id, signedName: 'Tamsin Visitor', method: 'kiosk', visiting: 'The office', visitOn: '2026-03-02' }, systemActor);
+  await recordKioskVisit(db, schoolId, { kioskId: kiosk.id, visitorId: visitor.id, signatureId: visitSig.id!, signedThisVisit: true, visiting: 'The office', visitOn: '2026-03-02' }, systemActor);
   await recordAccessDecision(db, schoolId, { personId: who.childId, status: 'restricted', reasonKind: 'parent_request', reasonDetail: 'Asked by a parent' }, systemActor, null);
   await scope.insert('agreement_renewal_settings', { renewal_month: 9, renewal_day: 1, next_renewal_on: '2027-09-01', chase_every_days: 14 });
   await scope.insert('agreement_renewals', { renewal_year: 2026 });

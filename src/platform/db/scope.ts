@@ -23,6 +23,7 @@ export const schoolTables = [
   'agreement_resign_recipients',
   'agreement_reminder_runs',
   'agreement_reminder_recipients',
+  'agreement_visits',
   'incident_categories',
   'sanction_actions',
   'sanction_incident_types',
