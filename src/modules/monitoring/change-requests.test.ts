@@ -16,6 +16,12 @@ test('a change request goes from asking to approval, the IT provider carrying it
   const missing = await teacher.post('/monitoring/change-requests', { kind: 'unblock', target: 'learning.example.net', for_whom: 'Year 6', reason: '', ends_on: '' }, { from: '/monitoring/change-requests' });
   assert.equal(missing.statusCode, 400);
   assert.match(missing.body, /href="#reason"/);
+  // An unblock must end: without an end date it is refused, naming the field.
+  const endless = await teacher.post('/monitoring/change-requests', { kind: 'unblock', target: 'learning.example.net', for_whom: 'Year 6', reason: 'A history project on the Blitz', ends_on: '' }, { from: '/monitoring/change-requests' });
+  assert.equal(endless.statusCode, 400);
+  assert.match(endless.body, /<a href="#ends_on">Enter the date the unblocking ends \(Until\): an unblock must have an end date<\/a>/);
+  assert.match(endless.body, /id="ends_on-error"/);
+  assert.equal((await t.db.query('select count(*)::int as n from filtering_change_requests where school_id = $1', [school.id])).rows[0].n, 0);
   const asked = await teacher.post('/monitoring/change-requests', { kind: 'unblock', target: 'learning.example.net', for_whom: 'Year 6', reason: 'A history project on the Blitz', ends_on: '2099-07-20' }, { from: '/monitoring/change-requests' });
   assert.equal(asked.statusCode, 303);
   await teacher.post('/monitoring/change-requests', { kind: 'block', target: 'Games', for_whom: 'Year 5', reason: 'Played in lessons', ends_on: '' }, { from: '/monitoring/change-requests' });

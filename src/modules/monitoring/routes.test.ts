@@ -125,6 +125,40 @@ test('escalating an alert records an incident with the person, time, address, se
   assert.equal((await t.db.query(`select count(*)::int as n from incidents where school_id = $1`, [school.id])).rows[0].n, 1);
 });
 
+test('the server checks an alert\'s current status: an escalated alert cannot be dismissed or acknowledged by a direct POST, a dismissed one cannot be acknowledged, with a clear message', async () => {
+  const { school, alerts } = await schoolWithAlerts();
+  const dsl = await signedIn(t.app, school.personas.dsl);
+  const [critical, high, ...mediums] = ['critical', 'high', 'medium', 'medium'].map((s, i, all) => alerts.filter((a) => a.severity === s)[all.slice(0, i).filter((x) => x === s).length]);
+  const status = async (id: string) => (await t.db.query('select status, dismissed_reason from monitoring_alerts where id = $1', [id])).rows[0];
+  const actions = async (id: string) => (await t.db.query(`select action from audit_events where school_id = $1 and record_id = $2 and action <> 'monitoring_alert.viewed' order by seq`, [school.id, id])).rows.map((r) => r.action);
+  assert.equal((await dsl.post(`/monitoring/alerts/${critical.id}/escalate`, {}, { from: `/monitoring/alerts/${critical.id}` })).statusCode, 303);
+  // The page offers no dismissal now; a POST made by hand is refused on the server.
+  const page = await dsl.get(`/monitoring/alerts/${critical.id}`);
+  assert.doesNotMatch(page.body, /\/dismiss"/);
+  const csrf = await dsl.csrf('/monitoring/alerts');
+  const dismiss = await dsl.post(`/monitoring/alerts/${critical.id}/dismiss`, { reason: 'Not a concern after all' }, { csrf });
+  assert.equal(dismiss.statusCode, 409);
+  assert.match(dismiss.body, /There is a problem/);
+  assert.match(dismiss.body, /<a href="#status">This alert was recorded as an incident, so it cannot be dismissed\. Follow it up in the incident\.<\/a>/);
+  assert.match(dismiss.body, /id="status"/);
+  assert.deepEqual(await status(critical.id), { status: 'escalated', dismissed_reason: null });
+  const ack = await dsl.post(`/monitoring/alerts/${critical.id}/acknowledge`, {}, { csrf });
+  assert.equal(ack.statusCode, 409);
+  assert.match(ack.body, /recorded as an incident, so it cannot be acknowledged/);
+  assert.equal((await status(critical.id)).status, 'escalated');
+  assert.deepEqual(await actions(critical.id), ['monitoring_alert.escalated']);
+  // Dismissed: not acknowledged afterwards (nor dismissed twice); acknowledged: may still be dismissed.
+  assert.equal((await dsl.post(`/monitoring/alerts/${high.id}/dismiss`, { reason: 'A lesson on online safety' }, { csrf })).statusCode, 303);
+  const late = await dsl.post(`/monitoring/alerts/${high.id}/acknowledge`, {}, { csrf });
+  assert.equal(late.statusCode, 409);
+  assert.match(late.body, /This alert was dismissed, so it cannot be acknowledged/);
+  assert.match((await dsl.post(`/monitoring/alerts/${high.id}/dismiss`, { reason: 'Again' }, { csrf })).body, /This alert is already dismissed/);
+  assert.deepEqual(await status(high.id), { status: 'dismissed', dismissed_reason: 'A lesson on online safety' });
+  assert.equal((await dsl.post(`/monitoring/alerts/${mediums[0].id}/acknowledge`, {}, { csrf })).statusCode, 303);
+  assert.equal((await dsl.post(`/monitoring/alerts/${mediums[0].id}/dismiss`, { reason: 'Checked: homework' }, { csrf })).statusCode, 303);
+  assert.equal((await status(mediums[0].id)).status, 'dismissed');
+});
+
 test('a mapping names the person in the queue instead of the username, and another school\'s alert is not found', async () => {
   const { school, alerts } = await schoolWithAlerts();
   const other = await makeSchool(t.db);

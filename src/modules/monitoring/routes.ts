@@ -14,7 +14,7 @@ import { exportHarbourCsv, exportSensoCsv, importPhraseCsv, libraryRows } from '
 import { loadLexicon, wordLists } from './lexicon/index';
 import { riskAreas, severities } from './types';
 import {
-  acknowledgeAlert, addIdentity, addSchoolPhrase, alertCounts, alertQueue, alertStatuses, dismissAlert, escalateAlert, lowAlertCount, lowAlertPatterns,
+  AlertStateError, acknowledgeAlert, addIdentity, addSchoolPhrase, alertCounts, alertQueue, alertStatuses, dismissAlert, escalateAlert, lowAlertCount, lowAlertPatterns,
   removeIdentity, removeSchoolPhrase, viewAlert, type AlertStatus, type By,
 } from './service';
 import { effectiveLibraryRows, schoolPhrases } from './school-lexicon';
@@ -32,6 +32,9 @@ const changeSchema = z.object({
   ends_on: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
     z.string({ message: 'Enter the date it ends' }).regex(/^\d{4}-\d{2}-\d{2}$/, 'Enter the end date as a date, like 2026-12-18')
       .refine((d) => !Number.isNaN(Date.parse(d)) && d >= new Date().toISOString().slice(0, 10), 'The end date must be today or later').optional()),
+}).superRefine((v, ctx) => {
+  // Unblocking is for a time: it must end, so the filtering goes back by itself. A block may be for good.
+  if (v.kind === 'unblock' && !v.ends_on) ctx.addIssue({ code: 'custom', path: ['ends_on'], message: 'Enter the date the unblocking ends (Until): an unblock must have an end date' });
 });
 
 /** Errors keyed by field, for the templates' govuk macros. */
@@ -126,9 +129,20 @@ export default async function monitoringRoutes(app: FastifyInstance, deps: AppDe
     return reply.page('monitoring/views/alert.njk', data);
   });
 
+  /** The alert page again with why the alert's current status refuses what was asked (409). */
+  const refused = async (req: FastifyRequest, reply: any, id: string, e: AlertStateError) => {
+    const { data } = await alertPage(req, id, { errors: [{ field: 'status', text: e.message }] });
+    return reply.page('monitoring/views/alert.njk', data, 409);
+  };
+
   app.post('/monitoring/alerts/:alertId/acknowledge', { config: { action: 'monitoring:alerts' } }, async (req, reply) => {
     const id = recordId((req.params as any).alertId);
-    await db.transaction((tx) => acknowledgeAlert(tx, req.ctx.school!.id, id, by(req)));
+    try {
+      await db.transaction((tx) => acknowledgeAlert(tx, req.ctx.school!.id, id, by(req)));
+    } catch (e) {
+      if (e instanceof AlertStateError) return refused(req, reply, id, e);
+      throw e;
+    }
     req.session.flash = 'The alert is acknowledged.';
     return reply.redirect('/monitoring/alerts', 303);
   });
@@ -140,7 +154,12 @@ export default async function monitoringRoutes(app: FastifyInstance, deps: AppDe
       const { data } = await alertPage(req, id, { errors: form.errors, values: form.values });
       return reply.page('monitoring/views/alert.njk', data, 400);
     }
-    await db.transaction((tx) => dismissAlert(tx, req.ctx.school!.id, id, form.data.reason, by(req)));
+    try {
+      await db.transaction((tx) => dismissAlert(tx, req.ctx.school!.id, id, form.data.reason, by(req)));
+    } catch (e) {
+      if (e instanceof AlertStateError) return refused(req, reply, id, e);
+      throw e;
+    }
     req.session.flash = 'The alert is dismissed, with your reason.';
     return reply.redirect('/monitoring/alerts', 303);
   });

@@ -95,21 +95,57 @@ export async function viewAlert(db: Queryable, schoolId: string, alertId: string
   return alert;
 }
 
-async function setStatus(db: Queryable, schoolId: string, alertId: string, status: AlertStatus, by: By, extra: { dismissedReason?: string; incidentId?: string } = {}) {
-  const rows = await schoolScope(db, schoolId).sql(
-    `update monitoring_alerts set status = $2, dismissed_reason = $3, incident_id = coalesce($4, incident_id), acted_by = $5, acted_at = now()
-      where school_id = :school and id = $1 returning id`,
-    [alertId, status, extra.dismissedReason ?? null, extra.incidentId ?? null, by.actor.userId]);
-  if (!rows.length) throw new NotFoundError();
+/** An alert whose current status does not allow what was asked (an escalated alert cannot be dismissed). The message says why, for the lead. */
+export class AlertStateError extends Error {
+  constructor(readonly current: AlertStatus, message: string) {
+    super(message);
+  }
 }
 
-/** A lead has seen the alert and nothing more is needed for now. */
+/** What each action may start from, and what to say when the alert is elsewhere. */
+const allowedFrom: Record<'acknowledged' | 'dismissed' | 'escalated', { from: AlertStatus[]; refuse: Partial<Record<AlertStatus, string>> }> = {
+  acknowledged: {
+    from: ['new'],
+    refuse: {
+      acknowledged: 'This alert is already acknowledged.',
+      dismissed: 'This alert was dismissed, so it cannot be acknowledged. If it is a concern after all, record an incident from it.',
+      escalated: 'This alert was recorded as an incident, so it cannot be acknowledged. Follow it up in the incident.',
+    },
+  },
+  dismissed: {
+    from: ['new', 'acknowledged'],
+    refuse: {
+      dismissed: 'This alert is already dismissed.',
+      escalated: 'This alert was recorded as an incident, so it cannot be dismissed. Follow it up in the incident.',
+    },
+  },
+  escalated: { from: ['new', 'acknowledged', 'dismissed'], refuse: {} },
+};
+
+/**
+ * Moves an alert to a status, checking on the server (in the same statement) that its current
+ * status allows it: a page opened before someone else acted, or a hand-made POST, cannot undo
+ * an escalation. Throws AlertStateError, or NotFoundError for another school's alert.
+ */
+async function setStatus(db: Queryable, schoolId: string, alertId: string, status: 'acknowledged' | 'dismissed' | 'escalated', by: By, extra: { dismissedReason?: string; incidentId?: string } = {}) {
+  const rule = allowedFrom[status];
+  const rows = await schoolScope(db, schoolId).sql(
+    `update monitoring_alerts set status = $2, dismissed_reason = $3, incident_id = coalesce($4, incident_id), acted_by = $5, acted_at = now()
+      where school_id = :school and id = $1 and status = any($6::text[]) returning id`,
+    [alertId, status, extra.dismissedReason ?? null, extra.incidentId ?? null, by.actor.userId, rule.from]);
+  if (rows.length) return;
+  const [current] = await schoolScope(db, schoolId).sql<{ status: AlertStatus }>('select status from monitoring_alerts where school_id = :school and id = $1', [alertId]);
+  if (!current) throw new NotFoundError();
+  throw new AlertStateError(current.status, rule.refuse[current.status] ?? `This alert is ${alertStatuses[current.status].toLowerCase()}; it cannot be changed that way.`);
+}
+
+/** A lead has seen the alert and nothing more is needed for now (only a new alert). */
 export async function acknowledgeAlert(db: Queryable, schoolId: string, alertId: string, by: By) {
   await setStatus(db, schoolId, alertId, 'acknowledged', by);
   await audit(db, { schoolId, actor: by.actor, action: 'monitoring_alert.acknowledged', recordType: 'monitoring_alert', recordId: alertId, ip: by.ip });
 }
 
-/** Not a concern: the reason is kept with the alert (the audit entry says a reason was given, not what it says). */
+/** Not a concern (a new or acknowledged alert, never an escalated one): the reason is kept with the alert (the audit entry says a reason was given, not what it says). */
 export async function dismissAlert(db: Queryable, schoolId: string, alertId: string, reason: string, by: By) {
   await setStatus(db, schoolId, alertId, 'dismissed', by, { dismissedReason: reason });
   await audit(db, { schoolId, actor: by.actor, action: 'monitoring_alert.dismissed', recordType: 'monitoring_alert', recordId: alertId, ip: by.ip, detail: { fields: ['dismissed_reason'], reasonLength: reason.length } });
