@@ -1,9 +1,12 @@
 // npm run bench:monitor: makes a 2,000,000-line Squid log (a school day's mix: mostly HTTPS
 // tunnels and page assets, some searches, a few blocks), runs `harbour monitor scan` on it in a
 // child process, and compares GoAccess and ripgrep on the same file. Prints lines per second,
-// MB per second and peak memory (VmHWM) for each; the last line is one JSON object.
+// MB per second and peak memory (VmHWM) for each, the alerts by severity (medium and above are the
+// safeguarding lead's queue), and how long `harbour monitor ingest --follow` takes from a line
+// appended to a followed log to its alert stored in the queue (a database of its own, as the
+// tests use). The last line is one JSON object.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadLexicon } from '../src/modules/monitoring/lexicon/index';
@@ -143,6 +146,13 @@ figures.harbour_lines_per_second_wall = Math.round(lines / harbour.seconds);
 figures.harbour_mb_per_second = round(mb / scanSeconds);
 figures.harbour_peak_mb = round(harbour.peakMB);
 figures.harbour_alerts = alerts;
+// Alerts by severity, from the scan's summary ("Alerts: 1 critical, 2 high, 30 medium, 900 low").
+const bySeverity = /Alerts: (\d+) critical, (\d+) high, (\d+) medium, (\d+) low/.exec(harbour.stderr);
+if (bySeverity) {
+  const [critical, high, medium, low] = bySeverity.slice(1).map(Number);
+  Object.assign(figures, { harbour_alerts_critical: critical, harbour_alerts_high: high, harbour_alerts_medium: medium, harbour_alerts_low: low, harbour_queue_length: critical + high + medium });
+  console.log(`  queue length (medium and above): ${critical + high + medium}; low, kept for pattern review: ${low}`);
+}
 
 // The same phrases for ripgrep, as fixed strings in their URL form (spaces as +).
 const phrases = [...new Set(loadLexicon().libraries.flatMap((l) => l.phrases.map((p) => p.phrase.replace(/ /g, '+'))))];
@@ -171,6 +181,67 @@ if (has('goaccess')) {
   console.log('\nGoAccess is not installed (apt-get install -y goaccess): skipped.');
   figures.goaccess_seconds = null;
 }
+
+Object.assign(figures, await followLatency());
 if (!keep) rmSync(dir, { recursive: true, force: true });
 console.log('');
 console.log(JSON.stringify(figures));
+
+/**
+ * `harbour monitor ingest --follow` on a log, in a child process against a database of its own:
+ * a concerning search is appended, one line at a time, and the time taken until its alert is in
+ * monitoring_alerts is measured (the database is polled every 5 ms). Returns the median and the
+ * slowest, in milliseconds.
+ */
+async function followLatency(samples = 20): Promise<Record<string, number | null>> {
+  const { benchDatabase } = await import('./bench-support');
+  const database = await benchDatabase('monitor');
+  const { testDb, makeSchool, closeTestDb } = await import('../src/testing/harness');
+  const { connectionUrl } = await import('../src/platform/db/scratch-database');
+  const db = testDb();
+  const school = await makeSchool(db, 'Bench Follow Primary');
+  const followed = join(dir, 'followed.log');
+  const at = (ts: number, who: string, q: string) => `${(ts / 1000).toFixed(3)}    199 10.20.9.9 TCP_MISS/200 91022 GET https://www.google.com/search?q=${q} ${who} HIER_DIRECT/142.250.187.228 text/html\n`;
+  const start = Date.UTC(2024, 2, 5, 9);
+  // Ordinary lines first, so the follower has caught up and is waiting when the first search comes.
+  writeFileSync(followed, Array.from({ length: 200 }, (_, i) => `${((start + i * 1000) / 1000).toFixed(3)}    187 10.20.1.1 TCP_MISS/200 48211 GET https://www.bbc.co.uk/bitesize/topics/z${i} pupil0001 HIER_DIRECT/151.101.64.81 text/html\n`).join(''));
+  const env = { ...process.env, LOG_LEVEL: 'silent', DATABASE_URL: connectionUrl(JSON.parse(process.env.HARBOUR_TEST_DB!)), DATA_DIR: dir };
+  const child = spawn(process.execPath, [join(root, 'bin/harbour.mjs'), 'monitor', 'ingest', '--school', school.id, '--follow', followed], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const lineNumber = async () => Number((await db.query('select max(line_number) as n from monitoring_ingest_positions where school_id = $1', [school.id])).rows[0]?.n ?? 0);
+  const took: number[] = [];
+  try {
+    const t0 = Date.now();
+    while ((await lineNumber()) < 200) {
+      if (Date.now() - t0 > 60_000 || child.exitCode !== null) throw new Error(`the follower did not start: ${stderr.slice(0, 500)}`);
+      await sleep(20);
+    }
+    for (let i = 0; i < samples; i++) {
+      const line = 201 + i;
+      // A different pupil each time, so each search is an alert of its own (not a repeat grouped into one).
+      const appended = process.hrtime.bigint();
+      appendFileSync(followed, at(start + 300_000 + i * 1000, `pupil.follow.${i}`, 'how+to+kill+myself'));
+      while (!(await db.query('select 1 from monitoring_alerts where school_id = $1 and line = $2', [school.id, line])).rows.length) {
+        if (Number(process.hrtime.bigint() - appended) / 1e6 > 30_000) throw new Error(`no alert for line ${line} within 30 s: ${stderr.slice(0, 500)}`);
+        await sleep(5);
+      }
+      took.push(Number(process.hrtime.bigint() - appended) / 1e6);
+      await sleep(150 + Math.floor(rnd() * 200)); // appended at no fixed phase of the follower's polling
+    }
+  } catch (e) {
+    console.log(`\ningest --follow: not measured (${(e as Error).message})`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    await closeTestDb();
+    await database.release();
+  }
+  if (!took.length) return { follow_latency_ms_median: null, follow_latency_ms_max: null };
+  const sorted = [...took].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  const max = sorted[sorted.length - 1];
+  console.log(`\ningest --follow: a line appended to the followed log is an alert stored in the queue in ${median.toFixed(0)} ms (median of ${took.length}; slowest ${max.toFixed(0)} ms, fastest ${sorted[0].toFixed(0)} ms)`);
+  return { follow_latency_ms_median: Math.round(median), follow_latency_ms_max: Math.round(max), follow_latency_samples: took.length };
+}
