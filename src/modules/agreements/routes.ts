@@ -14,7 +14,7 @@ import { incidentsFor } from '../incidents/visibility';
 import { accessStatuses, audienceNames, audienceOf, audiences, isAudience, reasonKinds, type Audience } from './audiences';
 import {
   AgreementChangedError, AgreementFieldError, accessCounts, accessRegister, agreementById, agreementForAudience, completeParentLink, complianceAll, currentAgreements,
-  ensureAgreements, explainOpenSql, findOrAddVisitor, findParentLink, liftAccessDecision, nameMatches, outstanding, parentLinkPage, percent, publishVersion, recordAccessDecision,
+  ensureAgreements, explainOpenSql, ownAgreementState, findOrAddVisitor, findParentLink, liftAccessDecision, nameMatches, outstanding, parentLinkPage, percent, publishVersion, recordAccessDecision,
   recordKioskVisit, recordSignature, sendParentLink, visitsOn, shownVersion, standingCtes, startRenewal, textBlocks, type LinkProblem, type ParentChoice,
 } from './service';
 import { emailStaffToResign, owedParentLinks } from './renewal';
@@ -81,20 +81,8 @@ async function me(req: FastifyRequest) {
   return { person, audience: audienceOf(person) };
 }
 
-/** The state of one person's own agreement: current, due or never signed, with their latest signature. */
-async function ownState(req: FastifyRequest, personId: string, agreementId: string) {
-  const [row] = await req.ctx.scope().sql<{ state: string; signature_id: string | null; signed_at: Date | null; number: number | null }>(
-    `with a as (select a.id, a.renewal_started_at, (select max(number) from agreement_versions b where b.agreement_id = a.id and b.requires_resign) as baseline
-                  from agreements a where a.school_id = :school and a.id = $2)
-     select case when bool_or(v.number >= a.baseline and (a.renewal_started_at is null or s.signed_at >= a.renewal_started_at)) then 'current'
-                 when count(s.id) > 0 then 'due' else 'never' end as state,
-            (array_agg(s.id order by s.signed_at desc))[1] as signature_id, max(s.signed_at) as signed_at, max(v.number) as number
-       from a left join agreement_signatures s on s.agreement_id = a.id and s.subject_id = $1 and s.school_id = :school
-       left join agreement_versions v on v.id = s.version_id group by a.id`,
-    [personId, agreementId],
-  );
-  return row ?? { state: 'never', signature_id: null, signed_at: null, number: null };
-}
+/** The state of one person's own agreement (see ownAgreementState in service.ts). */
+const ownState = (req: FastifyRequest, personId: string, agreementId: string) => ownAgreementState(req.ctx.scope().db, req.ctx.school!.id, personId, agreementId);
 
 /** Acceptable use agreements: signing, publishing, parents' links, compliance, kiosk, classes, and the technology access register. */
 export default async function agreementsRoutes(app: FastifyInstance, deps: AppDeps) {

@@ -432,6 +432,39 @@ export function explainOpenSql(parentCol: string, childCol: string): string {
 
 export type SignState = 'current' | 'due' | 'never';
 
+/**
+ * The state of one person's own agreement: current, due (signed, but a version that changes the
+ * meaning or a renewal came since) or never signed, with their latest signature. The same rule
+ * as standingCtes, for one person and one agreement.
+ */
+export async function ownAgreementState(db: Queryable, schoolId: string, personId: string, agreementId: string) {
+  const [row] = await schoolScope(db, schoolId).sql<{ state: SignState; signature_id: string | null; signed_at: Date | null; number: number | null }>(
+    `with a as (select a.id, a.renewal_started_at, (select max(number) from agreement_versions b where b.agreement_id = a.id and b.requires_resign) as baseline
+                  from agreements a where a.school_id = :school and a.id = $2)
+     select case when bool_or(v.number >= a.baseline and (a.renewal_started_at is null or s.signed_at >= a.renewal_started_at)) then 'current'
+                 when count(s.id) > 0 then 'due' else 'never' end as state,
+            (array_agg(s.id order by s.signed_at desc))[1] as signature_id, max(s.signed_at) as signed_at, max(v.number) as number
+       from a left join agreement_signatures s on s.agreement_id = a.id and s.subject_id = $1 and s.school_id = :school
+       left join agreement_versions v on v.id = s.version_id group by a.id`,
+    [personId, agreementId],
+  );
+  return row ?? { state: 'never' as SignState, signature_id: null, signed_at: null, number: null };
+}
+
+/**
+ * A member of staff's or governor's own agreement, for a notice outside this module (the
+ * dashboard): the agreement they sign in Harbour, whether it is current, and when they last
+ * signed. Null for anyone who does not sign the staff and governors' agreement in Harbour.
+ */
+export async function ownStaffAgreement(db: Queryable, schoolId: string, personId: string) {
+  const person = await schoolScope(db, schoolId).one<{ kind: string; year_group: string | null; left_on: string | null }>('people', { id: personId });
+  if (!person || person.left_on || audienceOf(person) !== 'staff_governors') return null;
+  const agreement = await agreementForAudience(db, schoolId, 'staff_governors');
+  if (!agreement) return null;
+  const own = await ownAgreementState(db, schoolId, personId, agreement.id);
+  return { agreementId: agreement.id, title: agreement.title, signHref: `/agreements/sign/${agreement.id}`, state: own.state, signedAt: own.signed_at, signedNumber: own.number };
+}
+
 export interface ComplianceGroup {
   group: string;
   total: number;

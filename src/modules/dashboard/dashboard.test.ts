@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeTestDb, makeSchool, signedIn, testApp, type TestApp, type TestSchool } from '../../testing/harness';
+import { systemActor } from '../../platform/audit/audit';
+import { agreementForAudience, publishVersion, recordSignature, startRenewal } from '../agreements/service';
 
 let t: TestApp;
 let school: TestSchool;
@@ -48,4 +50,43 @@ test('each role gets a dashboard with a place for each capability it may use, an
 
   const head = await tiles('headteacher');
   assert.ok(head.includes('Settings /settings') && head.includes('Policy and reviews'), 'the head sees settings, and the review cycle to come');
+});
+
+test("a member of staff or governor whose own agreement is not current is told at the top to sign it; once signed, the tile says when", async () => {
+  const s = await makeSchool(t.db);
+  const agreement = (await agreementForAudience(t.db, s.id, 'staff_governors'))!;
+  const notice = 'Sign your acceptable use agreement before you use school technology';
+  const dashboard = async (persona: keyof TestSchool['personas']) => (await (await signedIn(t.app, s.personas[persona])).get('/dashboard')).body;
+
+  // Never signed: the notice comes first, before the school's name, with a link to sign.
+  for (const persona of ['teacher', 'governor'] as const) {
+    const body = await dashboard(persona);
+    assert.ok(body.includes(notice), `${persona}: the notice`);
+    assert.ok(body.indexOf(notice) < body.indexOf('<h1'), `${persona}: at the top`);
+    assert.match(body, new RegExp(`href="/agreements/sign/${agreement.id}"`));
+    assert.match(body, /You have not signed it yet/);
+  }
+
+  const teacher = s.personas.teacher.personId;
+  await recordSignature(t.db, s.id, { agreementId: agreement.id, signerId: teacher, subjectId: teacher, signedName: 'Teacher', method: 'in_harbour' }, systemActor);
+  const signedOn = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric' }).format(new Date());
+  let body = await dashboard('teacher');
+  assert.ok(!body.includes(notice), 'signed: no notice');
+  assert.match(body, new RegExp(`<a class="govuk-link" href="/agreements">Your acceptable use agreement</a></h2>\\s*<p class="govuk-body">[^<]*</p>\\s*<p class="govuk-body-s"[^>]*>You signed it on ${signedOn}\\.</p>`));
+  assert.ok((await dashboard('governor')).includes(notice), "one person's signature is not another's");
+
+  // A correction leaves the signature current; a version that changes the meaning asks for it again.
+  await publishVersion(t.db, s.id, agreement.id, { title: agreement.title, body: `${agreement.body}\n\nA correction.`, changesMeaning: false }, systemActor, null);
+  assert.ok(!(await dashboard('teacher')).includes(notice), 'a correction changes nothing');
+  await publishVersion(t.db, s.id, agreement.id, { title: agreement.title, body: `${agreement.body}\n\nA new rule.`, changesMeaning: true }, systemActor, null);
+  body = await dashboard('teacher');
+  assert.ok(body.includes(notice), 'a new version that changes the meaning: the notice again');
+  assert.match(body, /changed or been renewed since you last signed it/);
+  assert.ok(!body.includes('You signed it on'), 'the tile no longer says it is signed');
+
+  // Signing the new version puts it right; the yearly renewal asks again.
+  await recordSignature(t.db, s.id, { agreementId: agreement.id, signerId: teacher, subjectId: teacher, signedName: 'Teacher', method: 'in_harbour' }, systemActor);
+  assert.ok(!(await dashboard('teacher')).includes(notice));
+  await startRenewal(t.db, s.id, agreement.id, systemActor, null);
+  assert.ok((await dashboard('teacher')).includes(notice), 'a renewal: the notice again');
 });

@@ -4,6 +4,10 @@ import { capabilitiesFor } from './capabilities';
 import { overdueTasksFor } from '../incidents/service';
 import { incidentsFor } from '../incidents/visibility';
 import { audit } from '../../platform/audit/audit';
+import { ownStaffAgreement } from '../agreements/service';
+
+const ownAgreementTile = 'Your acceptable use agreement';
+const longDate = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric' });
 
 /** The home page: a dashboard shaped by the user's roles, with a place for each capability. */
 export default async function dashboardRoutes(app: FastifyInstance, deps: AppDeps) {
@@ -21,11 +25,15 @@ export default async function dashboardRoutes(app: FastifyInstance, deps: AppDep
     // Overdue incident follow-up tasks for the people who own or handle them (a view of safeguarding records, so audited).
     const overdueTasks = req.ctx.personId && req.ctx.can('incidents:list') ? await overdueTasksFor(incidentsFor(req.ctx, deps.db), req.ctx.personId) : [];
     if (overdueTasks.length) await audit(deps.db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'incidents.overdue_tasks_shown', ip: req.ip, detail: { tasks: overdueTasks.map((t) => t.id) } });
+    // A member of staff's or governor's own agreement: a notice until it is current, then when they signed on its tile.
+    const agreement = req.ctx.personId && req.ctx.can('agreements:sign') ? await ownStaffAgreement(deps.db, req.ctx.school!.id, req.ctx.personId) : null;
+    const signedNote = agreement?.state === 'current' && agreement.signedAt ? `You signed it on ${longDate.format(new Date(agreement.signedAt))}.` : null;
     return reply.page('dashboard/views/dashboard.njk', {
       title: 'Dashboard',
       counts,
       overdueTasks,
-      capabilities: capabilitiesFor(req.ctx),
+      agreement: agreement && agreement.state !== 'current' ? agreement : null,
+      capabilities: capabilitiesFor(req.ctx).map((c) => (c.title === ownAgreementTile && signedNote ? { ...c, note: signedNote } : c)),
     });
   });
 }
