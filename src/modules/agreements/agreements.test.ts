@@ -423,6 +423,10 @@ describe("parents sign by their personal link", () => {
     const access = await accessRegister(t.db, s.id);
     assert.equal(access.find((r) => r.id === f.older)!.access_status, 'allowed');
     assert.equal(access.find((r) => r.id === f.younger)!.access_status, 'allowed');
+    // Answered, the parent is not asked again for that child and version: sending links to everyone still to sign leaves them out.
+    assert.equal((await head.post('/agreements/parents/send', {}, { from: '/agreements/parents' })).statusCode, 303);
+    assert.equal((await q('select count(*)::int as n from agreement_links where school_id = $1 and parent_id = $2', [s.id, f.parentId]))[0].n, 1, 'no second link');
+    assert.equal((await head.post(`/agreements/explain-requests/${requests[0].id}/explained`, {}, { from: '/agreements/explain-requests' })).statusCode, 404, 'explained once');
   });
 
   test('an altered, expired or replaced link gets a clear page and signs nothing', async () => {

@@ -339,7 +339,7 @@ describe('a parent who asked the school to explain the agreement', () => {
     return { onlyChild, twoChildren, explained };
   }
 
-  test('is not chased for that child while the request is open; a child still to sign for, or a request dealt with, is chased as before', async () => {
+  test('is not chased for that child and version, while the request is open or once it is explained; a child still to sign for is chased as before, and so is the next version', async () => {
     const s = await makeSchool(t.db);
     const f = await asked(s);
     await saveRenewalSettings(t.db, s.id, { month: null, day: null, chaseEveryDays: 7 }, systemActor, null);
@@ -348,18 +348,26 @@ describe('a parent who asked the school to explain the agreement', () => {
     const to = sent(dir).map((m) => m.to);
     assert.ok(!to.includes(f.onlyChild.email), 'followed up through the explain-requests list instead');
     assert.ok(to.includes(f.twoChildren.email), 'still has another child to sign for');
-    assert.ok(to.includes(f.explained.email), 'the request was dealt with');
-    const [{ n }] = await q('select count(*)::int as n from agreement_chasers where school_id = $1 and person_id = $2', [s.id, f.onlyChild.parent]);
-    assert.equal(n, 0);
+    assert.ok(!to.includes(f.explained.email), 'the school explained it: nothing more is asked of the parent for this version');
+    const chasers = async (personId: string) => (await q('select count(*)::int as n from agreement_chasers where school_id = $1 and person_id = $2', [s.id, personId]))[0].n;
+    assert.equal(await chasers(f.onlyChild.parent), 0);
+    assert.equal(await chasers(f.explained.parent), 0);
+    // A version that changes the meaning is a new thing to ask: both are chased for it.
+    const parents = (await agreementForAudience(t.db, s.id, 'parents'))!;
+    await publishVersion(t.db, s.id, parents.id, { title: parents.title, body: `${parents.body}\n\nA new rule.`, changesMeaning: true }, systemActor, null);
+    const later = outboxMailer();
+    await runDueAgreementJobs(t.db, later.mailer, baseUrl, new Date(), { schoolId: s.id });
+    const laterTo = sent(later.dir).map((m) => m.to);
+    assert.ok(laterTo.includes(f.onlyChild.email) && laterTo.includes(f.explained.email), `asked again for the new version: ${laterTo.join(', ')}`);
   });
 
-  test('is left out when the lead sends links to every parent still to sign', async () => {
+  test('is left out when the lead sends links to every parent still to sign, whether the request is open or answered', async () => {
     const s = await makeSchool(t.db);
     const f = await asked(s);
     const lead = await signedIn(s.personas.headteacher);
     assert.equal((await lead.post('/agreements/parents/send', {}, { from: '/agreements/parents' })).statusCode, 303);
     const links = await q('select parent_id from agreement_links where school_id = $1', [s.id]);
-    assert.deepEqual(links.map((l: any) => l.parent_id).sort(), [f.twoChildren.parent, f.explained.parent].sort());
+    assert.deepEqual(links.map((l: any) => l.parent_id), [f.twoChildren.parent], 'not the parent whose request is open, nor the one whose request the school has answered');
   });
 });
 

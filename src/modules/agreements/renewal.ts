@@ -6,7 +6,7 @@ import type { Database, Queryable } from '../../platform/db/database';
 import { schoolScope } from '../../platform/db/scope';
 import { audit, systemActor, type Actor } from '../../platform/audit/audit';
 import type { Mailer } from '../../platform/mail/mailer';
-import { AgreementFieldError, agreementById, explainOpenSql, oweRenewalReminders, recordSignature, sendParentLink, standingCtes } from './service';
+import { AgreementFieldError, agreementById, explainAskedSql, oweRenewalReminders, recordSignature, sendParentLink, standingCtes } from './service';
 import { audienceOf } from './audiences';
 
 export interface RenewalSettings {
@@ -203,7 +203,7 @@ export async function chaseUnsigned(db: Database, mailer: Mailer, baseUrl: strin
      select distinct g.parent_id as id, a.id as agreement_id from guardianships g join standing st on st.id = g.child_id join people p on p.id = g.parent_id
        join agreements a on a.school_id = :school and a.audience = 'parents'
       where g.school_id = :school and st.parent_state <> 'current' and p.left_on is null and p.email is not null
-        and not ${explainOpenSql('g.parent_id', 'g.child_id')}
+        and not ${explainAskedSql('g.parent_id', 'g.child_id')}
         and not exists (select 1 from agreement_chasers c where c.school_id = :school and c.person_id = g.parent_id and c.sent_at > $1)
         and not exists (select 1 from agreement_links l where l.school_id = :school and l.parent_id = g.parent_id and l.created_at > $1 and l.email_status in ('sent', 'failed'))
       order by 1`, [since]);
@@ -262,7 +262,7 @@ const staleClaim = `interval '1 hour'`;
 const owedParentsSql = `owed as (
     select distinct g.parent_id as id from guardianships g join standing st on st.id = g.child_id join people p on p.id = g.parent_id
      where g.school_id = :school and p.school_id = :school and p.kind = 'parent' and p.left_on is null and p.email is not null
-       and st.parent_state <> 'current' and not ${explainOpenSql('g.parent_id', 'g.child_id')}
+       and st.parent_state <> 'current' and not ${explainAskedSql('g.parent_id', 'g.child_id')}
        and not exists (select 1 from agreement_resign_recipients r where r.school_id = :school and r.run_id = $1 and r.parent_id = g.parent_id
                         and not (r.status = 'pending' and r.claimed_at < now() - ${staleClaim}))
        and not exists (select 1 from agreement_links l where l.school_id = :school and l.parent_id = g.parent_id and l.created_at >= $2 and l.email_status = 'sent')
@@ -358,7 +358,7 @@ const owedRemindersSql = `owed as (
     union
     select g.parent_id from guardianships g join standing st on st.id = g.child_id join people p on p.id = g.parent_id
      where $2::text = 'parents' and g.school_id = :school and p.school_id = :school and p.kind = 'parent' and p.left_on is null and p.email is not null
-       and st.parent_state <> 'current' and not ${explainOpenSql('g.parent_id', 'g.child_id')}
+       and st.parent_state <> 'current' and not ${explainAskedSql('g.parent_id', 'g.child_id')}
        and not exists (select 1 from agreement_links l where l.school_id = :school and l.parent_id = g.parent_id and l.created_at >= $3 and l.email_status = 'sent')
   ),
   todo as (

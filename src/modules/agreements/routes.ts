@@ -14,7 +14,7 @@ import { incidentsFor } from '../incidents/visibility';
 import { accessStatuses, audienceNames, audienceOf, audiences, isAudience, reasonKinds, type Audience } from './audiences';
 import {
   AgreementChangedError, AgreementFieldError, accessCounts, accessRegister, agreementById, agreementForAudience, completeParentLink, complianceAll, currentAgreements,
-  ensureAgreements, explainOpenSql, ownAgreementState, findOrAddVisitor, findParentLink, liftAccessDecision, nameMatches, outstanding, parentLinkPage, percent, publishVersion, recordAccessDecision,
+  ensureAgreements, explainAskedSql, ownAgreementState, findOrAddVisitor, findParentLink, liftAccessDecision, nameMatches, outstanding, parentLinkPage, percent, publishVersion, recordAccessDecision,
   recordKioskVisit, recordSignature, sendParentLink, visitsOn, shownVersion, standingCtes, startRenewal, textBlocks, type LinkProblem, type ParentChoice,
 } from './service';
 import { emailStaffToResign, owedParentLinks } from './renewal';
@@ -244,7 +244,7 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
       `with ${standingCtes()}
        select distinct g.parent_id as id from guardianships g join standing st on st.id = g.child_id join people p on p.id = g.parent_id
         where g.school_id = :school and st.parent_state <> 'current' and p.left_on is null and p.email is not null
-          and not ${explainOpenSql('g.parent_id', 'g.child_id')}
+          and not ${explainAskedSql('g.parent_id', 'g.child_id')}
           and not exists (select 1 from agreement_links l where l.parent_id = g.parent_id and l.used_at is null and l.replaced_at is null and l.expires_at > now() and l.email_status = 'sent')`);
     let sent = 0;
     let failed = 0;

@@ -419,14 +419,16 @@ export function standingCtes(opts: { withLeavers?: boolean } = {}): string {
 
 /**
  * SQL (inside standingCtes) that is true when the parent `parentCol` has asked the school to
- * explain the parents' agreement to the child `childCol` and the school has not yet done so, for
- * a version still current (no version that changes the meaning since, no renewal since). Such a
- * parent is not chased or sent links for that child: the school follows them up through the
- * explain-requests list instead.
+ * explain the parents' agreement to the child `childCol`, for a version still current (no
+ * version that changes the meaning since, no renewal since), whether the request is still open
+ * or the school has answered it. Such a parent is not chased, reminded or sent links for that
+ * child and version: while the request is open the school follows it up through the
+ * explain-requests list, and once it has explained the agreement (which records the child's own
+ * agreement) there is nothing left to ask of the parent until the next version or renewal.
  */
-export function explainOpenSql(parentCol: string, childCol: string): string {
+export function explainAskedSql(parentCol: string, childCol: string): string {
   return `exists (select 1 from agreement_explain_requests er join agreement_versions ev on ev.id = er.version_id join cur ec on ec.agreement_id = er.agreement_id
-     where er.school_id = :school and er.parent_id = ${parentCol} and er.child_id = ${childCol} and er.explained_at is null
+     where er.school_id = :school and er.parent_id = ${parentCol} and er.child_id = ${childCol}
        and ev.number >= ec.baseline_number and (ec.renewal_started_at is null or er.requested_at >= ec.renewal_started_at))`;
 }
 
