@@ -68,10 +68,14 @@ test('a teacher reports from any page: a slip is caught, nothing typed is lost, 
     await p.fill('Room or place (optional)', 'Room 9');
     await p.fill('Device or computer number (optional)', 'Tablet 14');
     await p.page.getByLabel('A pupil told us').check();
-    // Forgot the kind of incident: the form comes back with the error and everything typed.
+    // A screenshot of the chat, chosen on the form itself.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+    await p.page.getByLabel('Add screenshots, photos or documents').setInputFiles({ name: 'group-chat.png', mimeType: 'image/png', buffer: png });
+    // Forgot the kind of incident: the form comes back with the error, everything typed, and the file kept with the draft.
     assert.equal((await p.submit('Send the report'))?.status(), 400);
     assert.deepEqual(await p.errorSummary(), ['Choose the kind of incident']);
     assert.equal(await p.page.getByLabel('What happened?').inputValue(), 'Tamsin said a group chat had been sending her unkind messages every evening');
+    assert.match(await p.page.locator('#attached').innerText(), /group-chat\.png/);
     await assertAccessible(p.page, 'report form with an error');
     await p.page.getByLabel('What kind of incident is it?').selectOption({ label: 'Cyberbullying, or offensive or unkind messages' });
     await p.fill('Find a pupil, member of staff or other person by name', pupilName.family);
@@ -79,24 +83,20 @@ test('a teacher reports from any page: a slip is caught, nothing typed is lost, 
     await p.submit('Find');
     await assertAccessible(p.page, 'report form with people found');
     await p.submit(`Add ${pupilName.given} ${pupilName.family}`);
-    assert.match(await p.page.locator('table').innerText(), new RegExp(`${pupilName.given} ${pupilName.family}`));
+    assert.match(await p.page.locator('table').first().innerText(), new RegExp(`${pupilName.given} ${pupilName.family}`));
     const before = readOutbox(app.outboxDir).length;
     await p.submit('Send the report');
     assert.equal(await p.heading(), 'Report sent');
     const reference = /INC-\d{4}-\d{4}/.exec(await p.page.locator('.govuk-panel').innerText())![0];
+    assert.match(await p.page.locator('#files-sent').innerText(), /1 evidence file was sent with your report/);
     await assertAccessible(p.page, 'report sent');
-    // Evidence is offered straight away: a screenshot of the chat, added to the report just sent.
-    await p.follow(/^Add evidence/);
-    assert.equal(await p.heading(), reference);
-    assert.equal(new URL(p.page.url()).hash, '#evidence-files');
-    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
-    await p.page.getByLabel('Add an evidence file').setInputFiles({ name: 'group-chat.png', mimeType: 'image/png', buffer: png });
-    await p.submit('Upload the file');
-    assert.match(await p.page.locator('.govuk-notification-banner').innerText(), /Evidence file added/);
     const [evidence] = (await app.db.query(
       `select e.filename, e.sha256 from incident_evidence e join incidents i on i.id = e.incident_id where i.school_id = $1 and i.reference = $2`, [school.id, reference])).rows;
     assert.equal(evidence.filename, 'group-chat.png');
     assert.equal(evidence.sha256, createHash('sha256').update(png).digest('hex'));
+    // More evidence can still be added from the report just sent.
+    await p.follow(/^Add evidence/);
+    assert.equal(new URL(p.page.url()).hash, '#evidence-files');
     assert.equal(await p.heading(), reference);
     assert.match(await p.page.locator('.govuk-summary-list').innerText(), /Reported/);
     assert.ok(!(await p.page.content()).includes('group chat'), 'the reporter sees that it was received and its status, not the record');
@@ -252,10 +252,14 @@ test('suspected illegal material: the form says what not to do, needs where the 
     await p.fill('What happened?', 'A pupil showed me an image on a phone that may be a sexual image of a child');
     await p.page.getByLabel('What kind of incident is it?').selectOption({ label: 'Sexual images of children (suspected child sexual abuse material) (suspected illegal material)' });
     await p.page.getByLabel('A member of staff saw it').check();
+    // A copy chosen on the form is refused with the rest of the report kept: nothing of the file is stored.
+    await p.page.getByLabel('Add screenshots, photos or documents').setInputFiles({ name: 'copy.png', mimeType: 'image/png', buffer: Buffer.from('89504e470d0a1a0a', 'hex') });
     assert.equal((await p.submit('Send the report'))?.status(), 400);
     const errors = await p.errorSummary();
-    assert.equal(errors.length, 1);
+    assert.equal(errors.length, 2);
     assert.match(errors[0], /where the device is now held/i);
+    assert.match(errors[1], /not added\. Evidence cannot be uploaded for suspected illegal material/);
+    assert.equal(await p.page.locator('#attached').count(), 0, 'nothing is attached');
     await assertAccessible(p.page, 'illegal material without where the device is');
     await p.fill('Where is the device now? (for suspected illegal material)', 'Switched off, in the locked office safe');
     await p.submit('Send the report');

@@ -248,9 +248,9 @@ export async function exportSchool(
  * a backup that silently lacks evidence would be found out only when it is needed.
  */
 async function writeEvidence(tx: Tx, schoolId: string, work: string, dataDir: string | undefined): Promise<string[]> {
-  const rows = (await tx.query<{ id: string; sha256: string; reference: string; filename: string }>(
-    `select e.id, e.sha256, i.reference, e.filename from incident_evidence e join incidents i on i.id = e.incident_id
-      where e.school_id = $1 order by e.id`, [schoolId])).rows;
+  const rows = (await tx.query<{ id: string; sha256: string; reference: string | null; filename: string }>(
+    `select e.id, e.sha256, i.reference, e.filename from incident_evidence e left join incidents i on i.id = e.incident_id
+      where e.school_id = $1 order by e.id`, [schoolId])).rows; // a file kept with a draft report has no incident yet
   if (!rows.length) return [];
   if (!dataDir) throw new ArchiveError('This school has incident evidence files, which are kept in the data folder: export it with the data folder given (DATA_DIR).');
   await mkdir(join(work, 'evidence'), { mode: 0o700 });
@@ -261,9 +261,9 @@ async function writeEvidence(tx: Tx, schoolId: string, work: string, dataDir: st
       data = openEvidence(key, r.id, readFileSync(evidenceFile(dataDir, schoolId, r.id)));
     } catch (e) {
       const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing from the data folder' : 'cannot be decrypted with this data folder\'s key (it was changed, or the key is not the one it was saved with)';
-      throw new ArchiveError(`The evidence file "${r.filename}" on incident ${r.reference} ${why}. Nothing was exported.`);
+      throw new ArchiveError(`The evidence file "${r.filename}" on ${r.reference ? `incident ${r.reference}` : 'a draft report'} ${why}. Nothing was exported.`);
     }
-    if (sha256Of(data) !== r.sha256) throw new ArchiveError(`The evidence file "${r.filename}" on incident ${r.reference} does not match its recorded SHA-256. Nothing was exported.`);
+    if (sha256Of(data) !== r.sha256) throw new ArchiveError(`The evidence file "${r.filename}" on ${r.reference ? `incident ${r.reference}` : 'a draft report'} does not match its recorded SHA-256. Nothing was exported.`);
     const handle = await open(join(work, 'evidence', `${r.id}.bin`), 'wx', 0o600);
     try {
       await handle.writeFile(data);

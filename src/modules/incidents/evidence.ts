@@ -2,10 +2,11 @@
 // DATA_DIR/evidence, encrypted at rest with AES-256-GCM, the SHA-256 of the file as uploaded
 // recorded, and refused for suspected illegal material (which must never be copied).
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { audit, type Actor } from '../../platform/audit/audit';
 import { dataSecret } from '../../platform/secrets';
+import type { SchoolScope } from '../../platform/db/scope';
 import { IncidentFieldError } from './service';
 import type { IncidentScope } from './visibility';
 
@@ -79,33 +80,119 @@ export async function evidenceRefused(incidents: IncidentScope, categoryId: stri
   return !!c?.s;
 }
 
+/** A file as a form sent it (truncated when it was cut off at the size limit). */
+export interface UploadedFile { filename: string; data: Buffer; truncated: boolean }
+
+/** A checked evidence file, sealed on disk under its id, with what its row records. */
+export interface StoredEvidence { id: string; path: string; filename: string; content_type: string; size_bytes: number; sha256: string }
+
+/**
+ * Checks one file's size and kind (by its first bytes, never its name alone). Throws an
+ * IncidentFieldError naming the field; `named` puts the file's name in the message, for a form
+ * that takes several files.
+ */
+export function checkEvidenceFile(file: UploadedFile, field = 'evidence', named = false): { type: string; filename: string } {
+  const filename = cleanName(file.filename);
+  const says = (text: string) => (named ? `"${filename}" was not added: ${text.charAt(0).toLowerCase()}${text.slice(1)}` : text);
+  if (!file.filename || !file.data.length) throw new IncidentFieldError(field, named ? `"${filename}" was not added: the file is empty` : 'Choose a file to upload');
+  if (file.truncated || file.data.length > maxEvidenceBytes) throw new IncidentFieldError(field, says('The file must be smaller than 10 MB'));
+  const ext = (file.filename.split('.').pop() ?? '').toLowerCase();
+  const kind = kinds.find((k) => k.ext.includes(ext));
+  if (!kind || !kind.magic(file.data)) throw new IncidentFieldError(field, says(`The file must be one of: ${acceptedEvidence}`));
+  return { type: kind.type, filename };
+}
+
+/**
+ * Seals a checked file under DATA_DIR/evidence/<school>/<new id>.bin and works out its SHA-256.
+ * No row is written: the caller records it in its transaction and removes the file (see
+ * removeEvidenceFiles) if that transaction does not commit.
+ */
+export function writeEvidenceFile(dataDir: string, schoolId: string, file: UploadedFile, checked: { type: string; filename: string }): StoredEvidence {
+  const id = randomUUID();
+  const sha256 = createHash('sha256').update(file.data).digest('hex');
+  const path = fileOf(dataDir, schoolId, id);
+  mkdirSync(join(dataDir, 'evidence', schoolId), { recursive: true, mode: 0o700 });
+  writeFileSync(path, sealEvidence(evidenceKey(dataDir), id, file.data), { mode: 0o600, flag: 'wx' });
+  return { id, path, filename: checked.filename, content_type: checked.type, size_bytes: file.data.length, sha256 };
+}
+
+/** Removes evidence files from disk (ones whose rows were never committed, or were deleted). */
+export function removeEvidenceFiles(paths: string[]) {
+  for (const p of paths) rmSync(p, { force: true });
+}
+
+/** The message when evidence is offered for suspected illegal material. */
+export const illegalEvidenceText = 'Evidence cannot be uploaded for suspected illegal material: copying it may itself be a crime. Leave the device as it is and tell the safeguarding lead.';
+
 /**
  * Stores one evidence file for an incident: checks its size and kind, refuses it for suspected
  * illegal material, encrypts it under DATA_DIR/evidence and records its SHA-256. Returns the
- * evidence id, or null when the incident is not the viewer's to add to.
+ * evidence id, or null when the incident is not the viewer's to add to. The file's path is
+ * pushed to `written`, for the caller to remove if its transaction fails.
  */
-export async function addEvidence(incidents: IncidentScope, dataDir: string, incidentId: string, file: { filename: string; data: Buffer; truncated: boolean }, by: { personId: string | null; actor: Actor; ip: string | null }) {
+export async function addEvidence(incidents: IncidentScope, dataDir: string, incidentId: string, file: UploadedFile, by: { personId: string | null; actor: Actor; ip: string | null }, written: string[] = []) {
   const incident = await incidentForUpload(incidents, incidentId);
   if (!incident) return null;
-  if (await evidenceRefused(incidents, incident.category_id)) {
-    throw new IncidentFieldError('evidence', 'Evidence cannot be uploaded for suspected illegal material: copying it may itself be a crime. Leave the device as it is and tell the safeguarding lead.');
-  }
-  if (!file.filename || !file.data.length) throw new IncidentFieldError('evidence', 'Choose a file to upload');
-  if (file.truncated || file.data.length > maxEvidenceBytes) throw new IncidentFieldError('evidence', 'The file must be smaller than 10 MB');
-  const ext = (file.filename.split('.').pop() ?? '').toLowerCase();
-  const kind = kinds.find((k) => k.ext.includes(ext));
-  if (!kind || !kind.magic(file.data)) throw new IncidentFieldError('evidence', `The file must be one of: ${acceptedEvidence}`);
-  const id = randomUUID();
-  const sha256 = createHash('sha256').update(file.data).digest('hex');
-  const path = fileOf(dataDir, incidents.scope.schoolId, id);
-  mkdirSync(join(dataDir, 'evidence', incidents.scope.schoolId), { recursive: true, mode: 0o700 });
-  writeFileSync(path, sealEvidence(evidenceKey(dataDir), id, file.data), { mode: 0o600, flag: 'wx' });
-  await incidents.scope.insert('incident_evidence', {
-    id, incident_id: incidentId, filename: cleanName(file.filename), content_type: kind.type, size_bytes: file.data.length, sha256,
+  if (await evidenceRefused(incidents, incident.category_id)) throw new IncidentFieldError('evidence', illegalEvidenceText);
+  const stored = writeEvidenceFile(dataDir, incidents.scope.schoolId, file, checkEvidenceFile(file));
+  written.push(stored.path);
+  await recordEvidence(incidents.scope, { incidentId }, stored, by);
+  return stored.id;
+}
+
+/**
+ * Records a stored file's row against an incident or a report's draft, with its audit entry
+ * (the draft's own, so nothing is said about an incident before it exists).
+ */
+export async function recordEvidence(scope: SchoolScope, owner: { incidentId: string } | { draftId: string }, stored: StoredEvidence, by: { personId: string | null; actor: Actor; ip: string | null }) {
+  const onIncident = 'incidentId' in owner;
+  await scope.insert('incident_evidence', {
+    id: stored.id, incident_id: onIncident ? owner.incidentId : null, draft_id: onIncident ? null : owner.draftId,
+    filename: stored.filename, content_type: stored.content_type, size_bytes: stored.size_bytes, sha256: stored.sha256,
     uploaded_by: by.personId, uploaded_by_user: by.actor.userId,
   });
-  await audit(incidents.scope.db, { schoolId: incidents.scope.schoolId, actor: by.actor, action: 'incident.evidence_added', recordType: 'incident', recordId: incidentId, ip: by.ip, detail: { evidenceId: id, sha256, bytes: file.data.length } });
-  return id;
+  await audit(scope.db, {
+    schoolId: scope.schoolId, actor: by.actor, action: onIncident ? 'incident.evidence_added' : 'incident.draft_evidence_added',
+    recordType: onIncident ? 'incident' : 'incident_draft', recordId: onIncident ? owner.incidentId : owner.draftId, ip: by.ip,
+    detail: { evidenceId: stored.id, sha256: stored.sha256, bytes: stored.size_bytes },
+  });
+}
+
+/** The files kept with one of the user's drafts (none when the draft is not theirs). */
+export async function draftEvidenceOf(scope: SchoolScope, userId: string, draftId: string | null) {
+  if (!draftId) return [];
+  return scope.sql<{ id: string; filename: string; size_bytes: number }>(
+    `select e.id, e.filename, e.size_bytes from incident_evidence e join incident_drafts d on d.id = e.draft_id and d.user_id = $1
+      where e.school_id = :school and e.draft_id = $2 order by e.uploaded_at, e.filename`, [userId, draftId]);
+}
+
+/**
+ * Deletes files kept with one of the user's drafts (those with the ids given, or all of them),
+ * with an audit entry each. Returns their paths, to remove from disk once the transaction commits.
+ */
+export async function deleteDraftEvidence(scope: SchoolScope, dataDir: string, userId: string, draftId: string, evidenceIds: string[] | 'all', by: { actor: Actor; ip: string | null }) {
+  const rows = await scope.sql<{ id: string; sha256: string }>(
+    `delete from incident_evidence e using incident_drafts d
+      where e.school_id = :school and d.id = e.draft_id and d.user_id = $1 and e.draft_id = $2 and ($3::uuid[] is null or e.id = any($3::uuid[]))
+      returning e.id, e.sha256`, [userId, draftId, evidenceIds === 'all' ? null : evidenceIds]);
+  for (const r of rows) {
+    await audit(scope.db, { schoolId: scope.schoolId, actor: by.actor, action: 'incident.draft_evidence_removed', recordType: 'incident_draft', recordId: draftId, ip: by.ip, detail: { evidenceId: r.id, sha256: r.sha256 } });
+  }
+  return rows.map((r) => fileOf(dataDir, scope.schoolId, r.id));
+}
+
+/**
+ * Moves the files kept with one of the user's drafts onto the incident it became (the same ids, so the sealed
+ * files stay as they are), each audited as evidence added to the incident. Returns how many.
+ */
+export async function attachDraftEvidence(scope: SchoolScope, userId: string, draftId: string, incidentId: string, by: { actor: Actor; ip: string | null }) {
+  const rows = await scope.sql<{ id: string; sha256: string; size_bytes: number }>(
+    `update incident_evidence e set incident_id = $3, draft_id = null from incident_drafts d
+      where e.school_id = :school and d.id = e.draft_id and d.user_id = $1 and e.draft_id = $2 returning e.id, e.sha256, e.size_bytes`, [userId, draftId, incidentId]);
+  for (const r of rows) {
+    await audit(scope.db, { schoolId: scope.schoolId, actor: by.actor, action: 'incident.evidence_added', recordType: 'incident', recordId: incidentId, ip: by.ip, detail: { evidenceId: r.id, sha256: r.sha256, bytes: r.size_bytes, fromDraft: draftId } });
+  }
+  return rows.length;
 }
 
 /** The evidence on an incident the viewer sees in full (empty otherwise). */

@@ -22,7 +22,11 @@ import { listIncidents, parseLogFilter } from './log';
 import { registerIncidentCategories } from './categories';
 import { registerIncidentGovernance } from './governance';
 import { discardDraft, draftIdOf, listDrafts, loadDraft, saveDraft } from './drafts';
-import { acceptedEvidence, addEvidence, downloadEvidence, evidenceOf, evidenceRefused, maxEvidenceBytes } from './evidence';
+import {
+  acceptedEvidence, addEvidence, attachDraftEvidence, checkEvidenceFile, deleteDraftEvidence, downloadEvidence, draftEvidenceOf, evidenceOf, evidenceRefused,
+  illegalEvidenceText, maxEvidenceBytes, recordEvidence, removeEvidenceFiles, writeEvidenceFile, type StoredEvidence, type UploadedFile,
+} from './evidence';
+import { schoolScope } from '../../platform/db/scope';
 
 const v = 'incidents/views';
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -71,6 +75,7 @@ const triageSchema = z.object({
   t_learner_type: optionalId,
   t_staff_type: optionalId,
   t_category: optionalId,
+  t_device_held_at: optionalText(500, 'Where the device is held'),
   t_reason: requiredText('the reason for these decisions', 5000),
 });
 
@@ -112,7 +117,42 @@ const closeSchema = z.object({
   c_changes: z.preprocess((x) => (x === undefined ? [] : Array.isArray(x) ? x : [x]), z.array(enumOf(changesNeeded, 'Choose what should change from the list'))),
 });
 
-interface UploadedFile { filename: string; data: Buffer; truncated: boolean }
+/** Thrown to undo a report that was only being checked (a file chosen with it was refused). */
+class CheckedOnly extends Error {}
+
+/** The most evidence files the report form takes at once. */
+const maxReportFiles = 10;
+
+/** The files a form's file input sent (an input left empty sends one with no name and no bytes). */
+function uploadedFiles(x: unknown): UploadedFile[] {
+  return [x ?? []].flat().filter((f): f is UploadedFile => !!f && typeof f === 'object' && Buffer.isBuffer((f as UploadedFile).data) && !!((f as UploadedFile).filename || (f as UploadedFile).data.length));
+}
+
+/**
+ * Checks the files chosen on the report form with evidence.ts's own checks and seals those that
+ * pass on disk (no row yet: the caller records them in its transaction, or removes them). Every
+ * file is refused for suspected illegal material. Returns what was stored and what was refused.
+ */
+function storeChosenFiles(dataDir: string, schoolId: string, files: UploadedFile[], illegal: boolean): { stored: StoredEvidence[]; errors: FieldError[] } {
+  if (!files.length) return { stored: [], errors: [] };
+  if (illegal) return { stored: [], errors: [{ field: 'evidence', text: `${files.length === 1 ? 'The file you chose was' : 'The files you chose were'} not added. ${illegalEvidenceText}` }] };
+  const stored: StoredEvidence[] = [];
+  const errors: FieldError[] = [];
+  try {
+    for (const file of files) {
+      try {
+        stored.push(writeEvidenceFile(dataDir, schoolId, file, checkEvidenceFile(file, 'evidence', true)));
+      } catch (e) {
+        if (!(e instanceof IncidentFieldError)) throw e;
+        errors.push({ field: 'evidence', text: e.message });
+      }
+    }
+  } catch (e) {
+    removeEvidenceFiles(stored.map((x) => x.path));
+    throw e;
+  }
+  return { stored, errors };
+}
 
 /** A web address as typed from an address bar: a host name with at least one dot, optionally a scheme, port and path. */
 const webAddress = /^(https?:\/\/)?[a-z0-9-]+(\.[a-z0-9-]+)+(:\d{1,5})?([/?#]\S*)?$/i;
@@ -160,18 +200,22 @@ function selectedPeople(body: Record<string, unknown>): Involved[] {
 export default async function incidentsRoutes(app: FastifyInstance, deps: AppDeps) {
   const { db } = deps;
 
-  // The matrix CSV upload only. The whole form is read while the body is parsed, so its CSRF
-  // token is in req.body when the app's CSRF check runs (as the people import does).
+  // The matrix CSV upload, evidence, and the report form (which takes evidence files). The whole
+  // form is read while the body is parsed, so its CSRF token is in req.body when the app's CSRF
+  // check runs (as the people import does). A field sent more than once becomes a list.
   await app.register(multipart, { limits: { fileSize: maxMatrixBytes, files: 1, fields: 5, parts: 6 }, throwFileSizeLimit: false });
   app.removeContentTypeParser('multipart/form-data');
   app.addContentTypeParser('multipart/form-data', async (req: FastifyRequest) => {
     (req as any).isMultipart = () => true;
-    const body: Record<string, string | UploadedFile> = {};
-    // Evidence uploads take a larger file than the matrix import.
-    const limits = /^\/incidents\/[^/]+\/evidence$/.test(req.url) ? { fileSize: maxEvidenceBytes, files: 1, fields: 5, parts: 6 } : undefined;
+    const body: Record<string, unknown> = {};
+    const path = req.url.split('?')[0];
+    // Evidence uploads take a larger file than the matrix import; the report form several, beside all its fields.
+    const limits = path === '/incidents/new' ? { fileSize: maxEvidenceBytes, files: maxReportFiles, fields: 300, parts: 300 + maxReportFiles }
+      : /^\/incidents\/[^/]+\/evidence$/.test(path) ? { fileSize: maxEvidenceBytes, files: 1, fields: 5, parts: 6 } : undefined;
     for await (const part of req.parts(limits ? { limits } : undefined)) {
-      if (part.type === 'file') body[part.fieldname] = { filename: part.filename, data: await part.toBuffer(), truncated: part.file.truncated };
-      else body[part.fieldname] = String(part.value ?? '');
+      const value = part.type === 'file' ? { filename: part.filename, data: await part.toBuffer(), truncated: part.file.truncated } : String(part.value ?? '');
+      const had = body[part.fieldname];
+      body[part.fieldname] = had === undefined ? value : [had, value].flat();
     }
     return body;
   });
@@ -181,7 +225,9 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
 
   // ---- Reporting ----
 
-  const reportPageOf = async (req: FastifyRequest, reply: FastifyReply, data: { values: Record<string, unknown>; people: Involved[]; errors?: FieldError[]; matches?: unknown[]; searched?: boolean; drafts?: unknown[]; fromDraft?: boolean }, status = 200) => {
+  type ReportPageData = { values: Record<string, unknown>; people: Involved[]; errors?: FieldError[]; matches?: unknown[]; searched?: boolean; drafts?: unknown[]; fromDraft?: boolean };
+
+  const reportPageOf = async (req: FastifyRequest, reply: FastifyReply, data: ReportPageData, status = 200) => {
     const schoolId = req.ctx.school!.id;
     const categories = await categoriesOf(db, schoolId);
     const ids = data.people.map((p) => p.personId);
@@ -190,8 +236,11 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     const byId = new Map(names.map((n) => [n.id, n]));
     const chosen = data.people.filter((p) => byId.has(p.personId)).map((p) => ({ ...p, ...byId.get(p.personId)!, roleText: involvementRoles[p.role] }));
     const illegalCategories = categories.filter((c) => c.suspected_illegal_material).map((c) => c.label);
+    // The files already kept with this draft, listed to remove; several refused files each have their own message.
+    const attached = req.ctx.user ? await draftEvidenceOf(schoolScope(db, schoolId), req.ctx.user.id, draftIdOf(data.values.draft_id)) : [];
+    const evidenceErrors = (data.errors ?? []).filter((e) => e.field === 'evidence').map((e) => e.text);
     return show(reply, `${v}/new.njk`, {
-      title: 'Report a concern', ...data, chosen, categories, illegalCategories, riskAreas,
+      title: 'Report a concern', ...data, chosen, categories, illegalCategories, riskAreas, attached, evidenceErrors, acceptedEvidence, maxReportFiles,
       cameToLightItems: items(cameToLight, data.values.came_to_light), concernItems: items(concernAbout, data.values.concern_about ?? 'none'),
       roleItems: items(involvementRoles, data.values.find_role ?? 'affected'),
     }, status);
@@ -215,83 +264,156 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
 
   app.post('/incidents/new/discard', { config: { action: 'incidents:report' } }, async (req, reply) => {
     const draftId = draftIdOf((req.body as any)?.draft);
-    const gone = req.ctx.user ? await discardDraft(db, req.ctx.school!.id, req.ctx.user.id, draftId) : false;
-    if (!gone) throw new NotFoundError();
-    await audit(db, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'incident.draft_discarded', recordType: 'incident_draft', recordId: draftId, ip: req.ip, detail: {} });
-    req.session.flash = 'Your draft was deleted.';
+    const user = req.ctx.user;
+    if (!user || !draftId) throw new NotFoundError();
+    // The draft's files go with it: their rows in the same transaction, the files on disk once it commits.
+    const files = await db.transaction(async (tx) => {
+      const paths = await deleteDraftEvidence(schoolScope(tx, req.ctx.school!.id), deps.config.dataDir, user.id, draftId, 'all', who(req));
+      if (!(await discardDraft(tx, req.ctx.school!.id, user.id, draftId))) throw new NotFoundError();
+      await audit(tx, { schoolId: req.ctx.school!.id, actor: req.ctx.actor, action: 'incident.draft_discarded', recordType: 'incident_draft', recordId: draftId, ip: req.ip, detail: { files: paths.length } });
+      return paths;
+    });
+    removeEvidenceFiles(files);
+    req.session.flash = files.length ? `Your draft and its ${files.length === 1 ? 'file were' : `${files.length} files were`} deleted.` : 'Your draft was deleted.';
     return reply.redirect('/incidents/new', 303);
   });
 
-  /** A report sent after the session timed out is kept as its author's draft, never lost. */
+  /** A report sent after the session timed out is kept as its author's draft, never lost: its files too. */
   const keepReportOnTimeout = async (req: FastifyRequest, ctx: FastifyRequest['ctx']) => {
     if (!ctx.user || !ctx.school || !ctx.can('incidents:report')) return;
+    const user = ctx.user;
+    const schoolId = ctx.school.id;
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const { _csrf, people: _p, add_person, remove_person, intent, ...values } = body;
-    await saveDraft(db, ctx.school.id, ctx.user.id, { values, people: selectedPeople(body) }, { actor: ctx.actor, ip: req.ip }, draftIdOf(body.draft_id));
-    return 'What you had typed in your report is saved: sign in and choose "Continue your draft".';
+    const { _csrf, people: _p, add_person, remove_person, remove_evidence, intent, evidence, ...values } = body;
+    const illegal = (await categoriesOf(db, schoolId)).find((c) => c.id === values.category)?.suspected_illegal_material ?? false;
+    const { stored } = storeChosenFiles(deps.config.dataDir, schoolId, uploadedFiles(evidence), illegal);
+    const by = { personId: ctx.personId, actor: ctx.actor, ip: req.ip };
+    try {
+      await db.transaction(async (tx) => {
+        const draftId = await saveDraft(tx, schoolId, user.id, { values, people: selectedPeople(body) }, by, draftIdOf(body.draft_id));
+        for (const s of stored) await recordEvidence(schoolScope(tx, schoolId), { draftId }, s, by);
+      });
+    } catch (e) {
+      removeEvidenceFiles(stored.map((s) => s.path));
+      throw e;
+    }
+    return `What you had typed in your report${stored.length ? ', and the files that could be kept,' : ''} is saved: sign in and choose "Continue your draft".`;
   };
 
   app.post('/incidents/new', { config: { action: 'incidents:report', keepOnTimeout: keepReportOnTimeout } }, async (req, reply) => {
-    // Every submit that does not send the report (finding people, a rejected form) keeps a draft.
-    const reportPage = async (req: FastifyRequest, reply: FastifyReply, data: Parameters<typeof reportPageOf>[2], status = 200) => {
-      // The form carries its own draft's id, so each report in hand keeps its own draft.
-      const draftId = req.ctx.user ? await saveDraft(db, req.ctx.school!.id, req.ctx.user.id, { values: data.values, people: data.people }, who(req), draftIdOf(data.values.draft_id)) : null;
-      return reportPageOf(req, reply, { ...data, values: { ...data.values, draft_id: draftId }, fromDraft: true }, status);
-    };
+    const user = req.ctx.user;
+    if (!user) throw new NotFoundError();
+    const schoolId = req.ctx.school!.id;
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const { _csrf, people: _p, add_person, remove_person, intent, ...rest } = body;
+    const { _csrf, people: _p, add_person, remove_person, remove_evidence, intent, evidence, ...rest } = body;
     const values: Record<string, unknown> = { ...rest };
     let people = selectedPeople(body);
-    // Finding and adding people re-renders the form with everything typed so far kept.
+
+    // First, what this submit asks for, writing nothing: the form again (finding or adding people,
+    // removing a file, a rejected form), or sending the report.
+    let page: ReportPageData | null = null;
+    let status = 200;
+    let f: z.output<typeof reportSchema> | null = null;
     if (typeof add_person === 'string' && uuid.test(add_person)) {
+      // Finding and adding people re-renders the form with everything typed so far kept.
       const role = typeof body.find_role === 'string' && body.find_role in involvementRoles ? body.find_role : 'affected';
       const [p] = await req.ctx.scope().sql('select id from people where school_id = :school and id = $1', [add_person]);
       if (p && !people.some((x) => x.personId === add_person && x.role === role)) people.push({ personId: add_person, role: role as Involved['role'] });
-      return reportPage(req, reply, { values: { ...values, find_name: '' }, people });
-    }
-    if (typeof remove_person === 'string') {
+      page = { values: { ...values, find_name: '' }, people };
+    } else if (typeof remove_person === 'string') {
       people = people.filter((p) => `${p.personId}:${p.role}` !== remove_person);
-      return reportPage(req, reply, { values, people });
-    }
-    if (intent === 'stay' && !(typeof body.find_name === 'string' && body.find_name.trim())) return reportPage(req, reply, { values, people });
-    if (intent === 'find' || intent === 'stay') {
+      page = { values, people };
+    } else if (typeof remove_evidence === 'string') {
+      page = { values, people };
+    } else if (intent === 'stay' && !(typeof body.find_name === 'string' && body.find_name.trim())) {
+      page = { values, people };
+    } else if (intent === 'find' || intent === 'stay') {
       const q = typeof body.find_name === 'string' ? body.find_name.trim().slice(0, 100) : '';
-      if (q.length < 2) return reportPage(req, reply, { values, people, errors: [{ field: 'find_name', text: 'Enter at least two letters of the name' }] }, 400);
-      const matches = await req.ctx.scope().sql(
-        `select id, given_name || ' ' || family_name as name, kind, year_group, class_name, job_title from people
-          where school_id = :school and left_on is null
-            and ((given_name || ' ' || family_name) ilike $1 or (coalesce(preferred_name, given_name) || ' ' || family_name) ilike $1)
-          order by family_name, given_name limit 20`, [`%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]);
-      return reportPage(req, reply, { values, people, matches, searched: true });
+      if (q.length < 2) {
+        page = { values, people, errors: [{ field: 'find_name', text: 'Enter at least two letters of the name' }] };
+        status = 400;
+      } else {
+        const matches = await req.ctx.scope().sql(
+          `select id, given_name || ' ' || family_name as name, kind, year_group, class_name, job_title from people
+            where school_id = :school and left_on is null
+              and ((given_name || ' ' || family_name) ilike $1 or (coalesce(preferred_name, given_name) || ' ' || family_name) ilike $1)
+            order by family_name, given_name limit 20`, [`%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]);
+        page = { values, people, matches, searched: true };
+      }
+    } else {
+      const form = parseForm(reportSchema, body);
+      const websiteErrors = form.ok ? websiteReportErrors(form.data, await categoriesOf(db, schoolId)) : [];
+      if (!form.ok || websiteErrors.length) {
+        page = { values, people, errors: form.ok ? websiteErrors : form.errors };
+        status = 400;
+      } else f = form.data;
     }
-    const form = parseForm(reportSchema, body);
-    if (!form.ok) return reportPage(req, reply, { values, people, errors: form.errors }, 400);
-    const f = form.data;
-    const websiteErrors = websiteReportErrors(f, await categoriesOf(db, req.ctx.school!.id));
-    if (websiteErrors.length) return reportPage(req, reply, { values, people, errors: websiteErrors }, 400);
-    let created: Awaited<ReturnType<typeof reportIncident>>;
+
+    // The files chosen: checked by evidence.ts and sealed on disk now; their rows are written in
+    // the one transaction below (with the incident, or with the draft), and the files removed
+    // again if it fails. Refused files (and every file for suspected illegal material) are not kept.
+    const illegal = (await categoriesOf(db, schoolId)).find((c) => c.id === values.category)?.suspected_illegal_material ?? false;
+    const chosen = storeChosenFiles(deps.config.dataDir, schoolId, uploadedFiles(evidence), illegal);
+    const draftIn = draftIdOf(values.draft_id);
+    let removed: string[] = [];
+    type Created = Awaited<ReturnType<typeof reportIncident>>;
+    let outcome: { sent: Created; files: number } | { draftId: string; sendError: FieldError | null };
     try {
-      created = await db.transaction(async (tx) => {
-        const made = await reportIncident(tx, req.ctx.school!.id, {
-          summary: f.summary, occurredAt: londonInstant(f.occurred_date, f.occurred_time ?? '12:00'), location: f.location, device: f.device,
-          cameToLight: f.came_to_light as any, categoryId: f.category, concernAbout: f.concern_about as any, deviceHeldAt: f.device_held_at,
-          websiteUrl: f.website_url, websiteSeen: f.website_seen, people,
-        }, { ...who(req), via: 'browser' });
-        // Sent: the draft has done its work.
-        if (req.ctx.user) await discardDraft(tx, req.ctx.school!.id, req.ctx.user.id, draftIdOf(values.draft_id));
-        return made;
+      outcome = await db.transaction(async (tx) => {
+        const scope = schoolScope(tx, schoolId);
+        let sendError: FieldError | null = null;
+        if (f) {
+          const attached = await draftEvidenceOf(scope, user.id, draftIn);
+          if (illegal && attached.length) {
+            sendError = { field: 'evidence', text: `Remove the ${attached.length === 1 ? 'file' : 'files'} attached to this report before sending it. ${illegalEvidenceText}` };
+          } else {
+            // A command's own refusal (where the device is held, a retired category) undoes the report but keeps the draft
+            // and its files. With a file refused, the report is only checked, so every problem is named at once, and undone.
+            await tx.query('savepoint send_report');
+            try {
+              const made = await reportIncident(tx, schoolId, {
+                summary: f.summary, occurredAt: londonInstant(f.occurred_date, f.occurred_time ?? '12:00'), location: f.location, device: f.device,
+                cameToLight: f.came_to_light as any, categoryId: f.category, concernAbout: f.concern_about as any, deviceHeldAt: f.device_held_at,
+                websiteUrl: f.website_url, websiteSeen: f.website_seen, people,
+              }, { ...who(req), via: 'browser' });
+              if (chosen.errors.length) throw new CheckedOnly();
+              for (const s of chosen.stored) await recordEvidence(scope, { incidentId: made.id }, s, who(req));
+              // Sent: the draft's files become the incident's, and the draft has done its work.
+              const moved = draftIn ? await attachDraftEvidence(scope, user.id, draftIn, made.id, who(req)) : 0;
+              await discardDraft(tx, schoolId, user.id, draftIn);
+              return { sent: made, files: chosen.stored.length + moved };
+            } catch (e) {
+              if (!(e instanceof IncidentFieldError) && !(e instanceof CheckedOnly)) throw e;
+              await tx.query('rollback to savepoint send_report');
+              if (e instanceof IncidentFieldError) sendError = { field: e.field, text: e.message };
+            }
+          }
+        }
+        // Not sent: everything typed is kept as the draft (the form carries its own draft's id), with the files that passed.
+        const draftId = await saveDraft(tx, schoolId, user.id, { values: page?.values ?? values, people: page?.people ?? people }, who(req), draftIn);
+        if (typeof remove_evidence === 'string' && uuid.test(remove_evidence)) removed = await deleteDraftEvidence(scope, deps.config.dataDir, user.id, draftId, [remove_evidence], who(req));
+        for (const s of chosen.stored) await recordEvidence(scope, { draftId }, s, who(req));
+        return { draftId, sendError };
       });
     } catch (e) {
-      if (e instanceof IncidentFieldError) return reportPage(req, reply, { values, people, errors: [{ field: e.field, text: e.message }] }, 400);
+      removeEvidenceFiles(chosen.stored.map((s) => s.path));
       throw e;
     }
-    // The leads hear at once; a mail failure must not lose the report, which is already saved.
-    await notifyNewReport(db, deps.mailer, deps.config.baseUrl, req.ctx.school!.id, created.id).catch((err) =>
-      req.log.error({ err: { message: err.message }, incidentId: created.id }, 'new report email failed'));
-    return show(reply, `${v}/submitted.njk`, {
-      title: 'Your report has been sent', reference: created.reference, id: created.id, illegal: created.suspectedIllegalMaterial,
-      concernAbout: created.concernAbout, concernRaised: created.concernRaised, acceptedEvidence,
-    });
+    removeEvidenceFiles(removed);
+
+    if ('sent' in outcome) {
+      const created = outcome.sent;
+      // The leads hear at once; a mail failure must not lose the report, which is already saved.
+      await notifyNewReport(db, deps.mailer, deps.config.baseUrl, schoolId, created.id).catch((err) =>
+        req.log.error({ err: { message: err.message }, incidentId: created.id }, 'new report email failed'));
+      return show(reply, `${v}/submitted.njk`, {
+        title: 'Your report has been sent', reference: created.reference, id: created.id, illegal: created.suspectedIllegalMaterial,
+        concernAbout: created.concernAbout, concernRaised: created.concernRaised, acceptedEvidence, files: outcome.files,
+      });
+    }
+    const errors = [...(page?.errors ?? []), ...(outcome.sendError ? [outcome.sendError] : []), ...chosen.errors];
+    const shown = page ?? { values, people };
+    return reportPageOf(req, reply, { ...shown, values: { ...shown.values, draft_id: outcome.draftId }, errors, fromDraft: true }, errors.length ? 400 : status);
   });
 
   // ---- The log ----
@@ -423,7 +545,7 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     };
 
   app.post('/incidents/:incidentId/triage', { config: { action: 'incidents:triage' } }, incidentForm(triageSchema, 't_', (incidents, id, d, req) =>
-    triageIncident(incidents, id, { severity: d.t_severity as any, status: d.t_status, handlerId: d.t_handler, learnerTypeId: d.t_learner_type ?? null, staffTypeId: d.t_staff_type ?? null, categoryId: d.t_category ?? null, reason: d.t_reason }, who(req)), 'Triage saved.'));
+    triageIncident(incidents, id, { severity: d.t_severity as any, status: d.t_status, handlerId: d.t_handler, learnerTypeId: d.t_learner_type ?? null, staffTypeId: d.t_staff_type ?? null, categoryId: d.t_category ?? null, deviceHeldAt: d.t_device_held_at ?? null, reason: d.t_reason }, who(req)), 'Triage saved.'));
 
   app.post('/incidents/:incidentId/actions', { config: { action: 'incidents:list' } }, incidentForm(actionSchema, 'a_', (incidents, id, d, req) =>
     recordIncidentAction(incidents, id, {
@@ -590,12 +712,15 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
 
   app.post('/incidents/:incidentId/evidence', { config: { action: 'incidents:list' } }, async (req, reply) => {
     const id = recordId((req.params as any).incidentId);
-    const file = (req.body as any)?.evidence as UploadedFile | undefined;
+    const [file] = uploadedFiles((req.body as any)?.evidence);
+    // A file written for a row that is never committed is removed again.
+    const written: string[] = [];
     try {
       const done = await db.transaction((tx) => addEvidence(incidentsFor(req.ctx, tx), deps.config.dataDir, id,
-        file && typeof file === 'object' ? file : { filename: '', data: Buffer.alloc(0), truncated: false }, who(req)));
+        file ?? { filename: '', data: Buffer.alloc(0), truncated: false }, who(req), written));
       if (!done) throw new NotFoundError();
     } catch (e) {
+      removeEvidenceFiles(written);
       if (e instanceof IncidentFieldError) return incidentPage(req, reply, { errors: [{ field: e.field, text: e.message }] }, 400);
       throw e;
     }
