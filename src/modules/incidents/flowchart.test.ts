@@ -164,3 +164,26 @@ test('the next step follows the flowchart in order', () => {
   assert.deepEqual(owedReferrals({ ...i, severity: 'serious_harm', concern_about_staff: true }, c, []).map((o) => o.key), ['lado', 'police']);
   assert.deepEqual(owedReferrals(i, { ...c, suspected_illegal_material: true }, [{ decision: 'not_referred', agency: 'ceop' }]), []);
 });
+
+test('changing the kind at triage to suspected illegal material asks where the device is held, as reporting does', async () => {
+  const row = await reported(report(await categoryId('cyberbullying')));
+  const dsl = await signedIn(t.app, school.personas.dsl);
+  const url = `/incidents/${row.id}`;
+  const illegal = await categoryId('child_sexual_abuse_imagery');
+  const refused = await dsl.post(`${url}/triage`, triage('serious_harm', { t_category: illegal, t_device_held_at: '' }), { from: url });
+  assert.equal(refused.statusCode, 400);
+  assert.match(refused.body, /<a href="#t_device_held_at">Say where the device is now held/);
+  assert.match(refused.body, /id="t_device_held_at-error"/);
+  const [unchanged] = (await t.db.query('select category_id, device_held_at, severity from incidents where id = $1', [row.id])).rows;
+  assert.deepEqual(unchanged, { category_id: row.category_id, device_held_at: null, severity: null }, 'nothing of the triage was saved');
+  const ok = await dsl.post(`${url}/triage`, triage('serious_harm', { t_category: illegal, t_device_held_at: 'Switched off, with the headteacher' }), { from: url });
+  assert.equal(ok.statusCode, 303);
+  const [changed] = (await t.db.query('select category_id, device_held_at from incidents where id = $1', [row.id])).rows;
+  assert.deepEqual(changed, { category_id: illegal, device_held_at: 'Switched off, with the headteacher' });
+  const page = (await dsl.get(url)).body;
+  assert.match(page, /id="t_device_held_at" name="t_device_held_at" type="text" value="Switched off, with the headteacher"/);
+  // Triaged again, the recorded place stands without being typed again; a kind that is not illegal never asks.
+  assert.equal((await dsl.post(`${url}/triage`, triage('serious_harm', { t_category: illegal }), { from: url })).statusCode, 303);
+  const other = await reported(report(await categoryId('cyberbullying')));
+  assert.equal((await dsl.post(`/incidents/${other.id}/triage`, triage('low'), { from: `/incidents/${other.id}` })).statusCode, 303);
+});

@@ -185,6 +185,8 @@ export interface TriageInput {
   staffTypeId: string | null;
   /** The kind of incident, when the lead changes what the reporter chose (null keeps it). */
   categoryId?: string | null;
+  /** Where the device is held (null keeps what was recorded): needed once the kind is suspected illegal material. */
+  deviceHeldAt?: string | null;
   reason: string;
 }
 
@@ -211,16 +213,20 @@ export async function triageIncident(incidents: IncidentScope, incidentId: strin
     const [c] = await scope.sql('select 1 from incident_categories where school_id = :school and id = $1 and retired_at is null', [categoryId]);
     if (!c) throw new IncidentFieldError('category', 'Choose the kind of incident from the list');
   }
-  const changed = (['severity', 'status', 'handler_id', 'learner_incident_type_id', 'staff_incident_type_id', 'category_id'] as const).filter((k) => {
-    const next = { severity: input.severity, status: input.status, handler_id: input.handlerId, learner_incident_type_id: input.learnerTypeId, staff_incident_type_id: input.staffTypeId, category_id: categoryId }[k];
+  // Suspected illegal material (chosen now, or already) needs where the device is held, as at reporting.
+  const deviceHeldAt: string | null = input.deviceHeldAt || current.device_held_at || null;
+  const [kind] = await scope.sql<{ s: boolean }>('select suspected_illegal_material as s from incident_categories where school_id = :school and id = $1', [categoryId]);
+  if (kind?.s && !deviceHeldAt) throw new IncidentFieldError('device_held_at', 'Say where the device is now held (locked away, switched off, with whom): the kind of incident is suspected illegal material');
+  const changed = (['severity', 'status', 'handler_id', 'learner_incident_type_id', 'staff_incident_type_id', 'category_id', 'device_held_at'] as const).filter((k) => {
+    const next = { severity: input.severity, status: input.status, handler_id: input.handlerId, learner_incident_type_id: input.learnerTypeId, staff_incident_type_id: input.staffTypeId, category_id: categoryId, device_held_at: deviceHeldAt }[k];
     return (current as any)[k] !== next;
   });
   // A changed kind keeps the one it replaced, in the history and in the audit trail.
   const category = changed.includes('category_id') ? { from: current.category_id as string, to: categoryId } : undefined;
   await scope.sql(
-    `update incidents set severity = $2, status = $3, handler_id = $4, learner_incident_type_id = $5, staff_incident_type_id = $6, category_id = $7, updated_at = now()
+    `update incidents set severity = $2, status = $3, handler_id = $4, learner_incident_type_id = $5, staff_incident_type_id = $6, category_id = $7, device_held_at = $8, updated_at = now()
       where school_id = :school and id = $1`,
-    [incidentId, input.severity, input.status, input.handlerId, input.learnerTypeId, input.staffTypeId, categoryId]);
+    [incidentId, input.severity, input.status, input.handlerId, input.learnerTypeId, input.staffTypeId, categoryId, deviceHeldAt]);
   await scope.insert('incident_actions', {
     incident_id: incidentId, kind: 'triage', by_person_id: by.personId, by_user_id: by.actor.userId, reason: input.reason,
     detail: JSON.stringify({ severity: input.severity, status: input.status, handlerId: input.handlerId, changed, ...(category ? { category } : {}) }),
