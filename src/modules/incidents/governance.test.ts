@@ -61,6 +61,41 @@ test('the chair of governors reviews with every incident counted, including the 
   assert.equal((await (await signedIn(t.app, s.personas.teacher)).get('/incidents/review')).statusCode, 403);
 });
 
+test("the chair's notes on a review covering a concern about the headteacher are for governors only by default: the headteacher sees that there are notes, not what they say", async () => {
+  const { s } = await schoolWithIncidents();
+  const chairPersona = await makeStaff(t.db, s.id, ['chair_of_governors'], 'chair', 'governor');
+  const chair = await signedIn(t.app, chairPersona);
+  const page = await chair.get('/incidents/review');
+  assert.match(page.body, /Are the notes for governors only\?/);
+  assert.match(page.body, /value="yes" checked/, 'yes by default: the review covers a concern the headteacher cannot see');
+  assert.match(page.body, /This review covers a concern the headteacher cannot see/);
+  const secret = 'Asked the LADO about the messages from the head';
+  // The choice left out (an older form): the default holds.
+  assert.equal((await chair.post('/incidents/review', { notes: secret, confirm: 'yes' }, { from: '/incidents/review' })).statusCode, 303);
+  const [saved] = (await t.db.query('select notes, notes_governors_only from incident_reviews where school_id = $1', [s.id])).rows;
+  assert.deepEqual(saved, { notes: secret, notes_governors_only: true });
+  assert.match((await chair.get('/incidents/review')).body, new RegExp(`${secret} <span class="govuk-body-s">\\(for governors only\\)`));
+  const head = await signedIn(t.app, s.personas.headteacher);
+  const headPage = await head.get('/incidents/review');
+  assert.doesNotMatch(headPage.body, /Asked the LADO/);
+  assert.match(headPage.body, /Notes kept for governors only/);
+  assert.doesNotMatch(headPage.body, /Are the notes for governors only/, 'the choice is the chair\'s alone');
+  assert.doesNotMatch(headPage.body, /cannot see/);
+
+  // The next review covers nothing hidden from the headteacher: the default is no, and the chair may say so.
+  const ordinary = await addIncidentRecords(t.db, s.id, { reporterId: s.personas.teacher.personId, handlerId: s.personas.dsl.personId, pupilId: s.pupilId, summary: 'A game downloaded in the library' });
+  assert.ok(ordinary);
+  const next = await chair.get('/incidents/review');
+  assert.match(next.body, /value="no" checked/);
+  assert.equal((await chair.post('/incidents/review', { notes: 'Filtering looked right this half term', notes_governors_only: 'no', confirm: 'yes' }, { from: '/incidents/review' })).statusCode, 303);
+  assert.match((await head.get('/incidents/review')).body, /Filtering looked right this half term/);
+  // The headteacher's own notes are never for governors only, whatever the form says.
+  assert.equal((await head.post('/incidents/review', { notes: 'Read through with the DSL', notes_governors_only: 'yes', confirm: 'yes' }, { from: '/incidents/review' })).statusCode, 303);
+  const [mine] = (await t.db.query(`select notes_governors_only from incident_reviews where school_id = $1 and signed_off_role = 'headteacher'`, [s.id])).rows;
+  assert.equal(mine.notes_governors_only, false);
+  assert.match((await head.get('/incidents/review')).body, /Read through with the DSL/);
+});
+
 test('governors see the anonymised figures only: counts with small numbers suppressed, no names, and a CSV of the same', async () => {
   const { s } = await schoolWithIncidents();
   const pupil = (await t.db.query('select family_name from people where id = $1', [s.pupilId])).rows[0].family_name;

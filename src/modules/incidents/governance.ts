@@ -6,7 +6,7 @@ import type { AppDeps } from '../../app';
 import { audit } from '../../platform/audit/audit';
 import { errorMap, optionalText, parseForm, type FieldError } from '../../platform/http/forms';
 import { figuresCsv, governorFigures, suppressedText, type Figures } from './figures';
-import { lastReview, pastReviews, signOffReview, sinceLastReview } from './reviews';
+import { hiddenFromHeadteacherSince, lastReview, pastReviews, readsGovernorsNotes, signOffReview, sinceLastReview } from './reviews';
 import { IncidentScope } from './visibility';
 import { incidentStatuses, severities } from './vocabulary';
 
@@ -16,6 +16,7 @@ const realDay = (d: unknown): d is string => typeof d === 'string' && isoDay.tes
 
 const reviewSchema = z.object({
   notes: optionalText(5000, 'The notes'),
+  notes_governors_only: z.preprocess((x) => (x === '' ? undefined : x), z.enum(['yes', 'no'], { message: 'Say whether the notes are for governors only' }).optional()),
   confirm: z.literal('yes', { message: 'Confirm that you have reviewed the log' }),
 });
 
@@ -40,10 +41,15 @@ export function registerIncidentGovernance(app: FastifyInstance, deps: AppDeps) 
       const last = await lastReview(incidents);
       const since = await sinceLastReview(tx, schoolId, viewer, last ? new Date(last.period_to) : null);
       const past = await pastReviews(tx, schoolId, viewer);
+      // The chair of governors chooses whether the notes are for governors only: yes by default when
+      // the review covers an incident the headteacher may not see (worked out for the chair alone).
+      const chair = readsGovernorsNotes(viewer.roles);
+      const hidden = chair ? await hiddenFromHeadteacherSince(tx, schoolId, last ? new Date(last.period_to) : null) : 0;
       await audit(tx, { schoolId, actor: req.ctx.actor, action: 'incident_review.viewed', ip: req.ip, detail: { listed: since.incidents.length } });
-      return { last, ...since, past };
+      return { last, ...since, past, chair, governorsOnlyDefault: hidden > 0 ? 'yes' : 'no' };
     });
-    return reply.page(`${v}/review.njk`, { title: 'Review the incident log', ...data, statuses: incidentStatuses, severities, values: {}, ...extra, err: errorMap(extra.errors) }, status);
+    const values = { notes_governors_only: data.governorsOnlyDefault, ...(extra.values ?? {}) };
+    return reply.page(`${v}/review.njk`, { title: 'Review the incident log', ...data, statuses: incidentStatuses, severities, ...extra, values, err: errorMap(extra.errors) }, status);
   };
 
   app.get('/incidents/review', { config: { action: 'incidents:review' } }, async (req, reply) => {
@@ -56,7 +62,8 @@ export function registerIncidentGovernance(app: FastifyInstance, deps: AppDeps) 
     const form = parseForm(reviewSchema, req.body);
     if (!form.ok) return reviewPage(req, reply, { errors: form.errors, values: form.values }, 400);
     const viewer = { kind: 'person' as const, personId: req.ctx.personId, roles: req.ctx.roles };
-    const id = await db.transaction((tx) => signOffReview(tx, req.ctx.school!.id, viewer, form.data.notes ?? null, { actor: req.ctx.actor, ip: req.ip }));
+    const governorsOnly = form.data.notes_governors_only ? form.data.notes_governors_only === 'yes' : null;
+    const id = await db.transaction((tx) => signOffReview(tx, req.ctx.school!.id, viewer, form.data.notes ?? null, { actor: req.ctx.actor, ip: req.ip }, governorsOnly));
     if (!id) return reply.code(404).send();
     req.session.flash = 'The review is signed off.';
     return reply.redirect('/incidents/review', 303);

@@ -6,27 +6,48 @@ import { audit, type Actor } from '../../platform/audit/audit';
 import type { Role } from '../../platform/permissions/roles';
 import { IncidentScope, type Viewer } from './visibility';
 
-/** The last review signed off, or null. */
+/** The last review signed off, or null (without its notes, which pastReviews gives to those who may read them). */
 export async function lastReview(incidents: IncidentScope) {
   const [row] = await incidents.scope.sql(
-    `select r.*, p.given_name || ' ' || p.family_name as signed_off_by_name from incident_reviews r join people p on p.id = r.signed_off_by
+    `select r.id, r.period_from, r.period_to, r.signed_off_at, r.signed_off_role, r.signed_off_by, p.given_name || ' ' || p.family_name as signed_off_by_name
+       from incident_reviews r join people p on p.id = r.signed_off_by
       where r.school_id = :school order by r.period_to desc limit 1`);
   return row ?? null;
+}
+
+/**
+ * Whether this viewer may read notes kept for governors only: the chair of governors may; the
+ * headteacher never (they may be about a concern about the headteacher).
+ */
+export const readsGovernorsNotes = (roles: readonly string[]) => roles.includes('chair_of_governors') && !roles.includes('headteacher');
+
+/**
+ * How many incidents reported since `since` the headteacher may not see (concerns about the
+ * headteacher). Only for the chair of governors' sign-off, to choose whether the notes are for
+ * governors only: never shown to anyone else.
+ */
+export async function hiddenFromHeadteacherSince(db: Queryable, schoolId: string, since: Date | null) {
+  const all = new IncidentScope(db, schoolId, { kind: 'figures', roles: ['chair_of_governors'] });
+  const [row] = await all.sql<{ n: number }>(
+    `select count(*) filter (where v.concern_about_headteacher)::int as n from visible_incidents v where ($1::timestamptz is null or v.reported_at > $1)`, [since]);
+  return row.n;
 }
 
 /**
  * Every review, newest first. Each one's count of incidents is worked out again for this viewer
  * (anonymised figures, which leave out a concern about the headteacher for the headteacher),
  * never read from the counts saved at sign-off, which were the signer's: a chair of governors'
- * review counted concerns the headteacher may not know of.
+ * review counted concerns the headteacher may not know of. Notes kept for governors only are
+ * left out (in SQL) for anyone who may not read them, who sees only that there are notes.
  */
 export async function pastReviews(db: Queryable, schoolId: string, viewer: Viewer & { kind: 'person' }) {
   const figures = new IncidentScope(db, schoolId, { kind: 'figures', roles: viewer.roles });
   return figures.sql(
-    `select r.id, r.period_from, r.period_to, r.signed_off_at, r.signed_off_role, r.notes, p.given_name || ' ' || p.family_name as signed_off_by_name,
+    `select r.id, r.period_from, r.period_to, r.signed_off_at, r.signed_off_role, p.given_name || ' ' || p.family_name as signed_off_by_name,
+            r.notes_governors_only, r.notes is not null as has_notes, case when r.notes_governors_only and not $1 then null else r.notes end as notes,
             (select count(*)::int from visible_incidents v where (r.period_from is null or v.reported_at > r.period_from) and v.reported_at <= r.period_to) as total
        from incident_reviews r join people p on p.id = r.signed_off_by
-      where r.school_id = :school order by r.period_to desc limit 50`);
+      where r.school_id = :school order by r.period_to desc limit 50`, [readsGovernorsNotes(viewer.roles)]);
 }
 
 /**
@@ -49,8 +70,13 @@ export async function sinceLastReview(db: Queryable, schoolId: string, viewer: V
   return { counts, incidents: list };
 }
 
-/** Records the sign-off of a review covering everything reported up to now. Returns its id. */
-export async function signOffReview(db: Queryable, schoolId: string, viewer: Viewer & { kind: 'person' }, notes: string | null, by: { actor: Actor; ip: string | null }) {
+/**
+ * Records the sign-off of a review covering everything reported up to now. The chair of
+ * governors may keep the notes for governors only (governorsOnly: true, false, or null for the
+ * default: yes when the review covered an incident the headteacher may not see); a headteacher's
+ * notes never are. Returns its id.
+ */
+export async function signOffReview(db: Queryable, schoolId: string, viewer: Viewer & { kind: 'person' }, notes: string | null, by: { actor: Actor; ip: string | null }, governorsOnly: boolean | null = null) {
   const role: Role | null = viewer.roles.includes('headteacher') ? 'headteacher' : viewer.roles.includes('chair_of_governors') ? 'chair_of_governors' : null;
   if (!role) return null;
   await db.query('select pg_advisory_xact_lock(hashtext($1))', [`incident-review:${schoolId}`]);
@@ -58,9 +84,10 @@ export async function signOffReview(db: Queryable, schoolId: string, viewer: Vie
   const last = await lastReview(incidents);
   const since = last ? new Date(last.period_to) : null;
   const { counts } = await sinceLastReview(db, schoolId, viewer, since);
+  const notesGovernorsOnly = role === 'chair_of_governors' && !!notes && (governorsOnly ?? (await hiddenFromHeadteacherSince(db, schoolId, since)) > 0);
   const [row] = await incidents.scope.sql<{ id: string }>(
-    `insert into incident_reviews (school_id, period_from, period_to, signed_off_by, signed_off_by_user, signed_off_role, notes, counts)
-     values (:school, $1, now(), $2, $3, $4, $5, $6) returning id`, [since, viewer.personId, by.actor.userId, role, notes, JSON.stringify(counts)]);
-  await audit(db, { schoolId, actor: by.actor, action: 'incident_review.signed_off', recordType: 'incident_review', recordId: row.id, ip: by.ip, detail: { role, ...counts } });
+    `insert into incident_reviews (school_id, period_from, period_to, signed_off_by, signed_off_by_user, signed_off_role, notes, counts, notes_governors_only)
+     values (:school, $1, now(), $2, $3, $4, $5, $6, $7) returning id`, [since, viewer.personId, by.actor.userId, role, notes, JSON.stringify(counts), notesGovernorsOnly]);
+  await audit(db, { schoolId, actor: by.actor, action: 'incident_review.signed_off', recordType: 'incident_review', recordId: row.id, ip: by.ip, detail: { role, ...counts, notesGovernorsOnly } });
   return row.id;
 }
