@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeTestDb, makeSchool, signedIn, testApp, type TestApp, type TestSchool } from '../../testing/harness';
+import { exportSchool, removeTemporaryArchive } from '../archive/service';
 
 let t: TestApp;
 let school: TestSchool;
@@ -29,8 +30,8 @@ type C = Awaited<ReturnType<typeof signedIn>>;
 type File = { name: string; data: Buffer };
 
 /** Posts the report form as a browser does: multipart, every field and each chosen file (an empty input sends an empty part). */
-async function postReport(c: C, fields: Record<string, string | string[]>, files: File[], from = '/incidents/new') {
-  const token = await c.csrf(from);
+async function postReport(c: C, fields: Record<string, string | string[]>, files: File[], from = '/incidents/new', csrf?: string) {
+  const token = csrf ?? (await c.csrf(from));
   const boundary = '----harbourreport';
   const parts: Buffer[] = [];
   const field = (name: string, value: string) => parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
@@ -185,4 +186,32 @@ test('if the transaction fails, the files written for it are removed', async () 
   }
   assert.equal(existsSync(dir) ? readdirSync(dir).length : 0, before, 'no sealed file is left behind');
   assert.equal(await incidents(), incidentsBefore, 'no report was half-saved without its file');
+});
+
+test('a report with files sent after the session timed out keeps the files with its draft too', async () => {
+  const c = await signedIn(t.app, school.personas.office);
+  const csrf = await c.csrf('/incidents/new');
+  await t.db.query(`update sessions set data = jsonb_set(data, '{lastSeenAt}', to_jsonb($2::bigint)) where data->>'userId' = $1`, [school.personas.office.userId, Date.now() - 60 * 60_000]);
+  const res = await postReport(c, await report({ summary: 'Typed slowly over lunch, with a screenshot' }), [{ name: 'chat.png', data: png }], '/incidents/new', csrf);
+  assert.equal(res.statusCode, 303);
+  assert.equal(res.headers.location, '/sign-in');
+  const again = await signedIn(t.app, school.personas.office);
+  const resumed = await again.get('/incidents/new?draft=continue');
+  assert.ok(resumed.body.includes('Typed slowly over lunch, with a screenshot</textarea>'));
+  assert.match(resumed.body, /chat\.png<\/td>/);
+  const [kept] = await evidenceOfDraft(draftIdIn(resumed.body));
+  assert.equal(kept.sha256, sha(png));
+});
+
+test("a school's archive carries the files kept with drafts as well as incidents'", async () => {
+  const teacher = await signedIn(t.app, school.personas.teacher);
+  await postReport(teacher, await report({ intent: 'stay' }), [{ name: 'notes.txt', data: notes }]);
+  const rows = (await t.db.query('select count(*)::int as n, count(draft_id)::int as drafts from incident_evidence where school_id = $1', [school.id])).rows[0];
+  assert.ok(rows.drafts > 0);
+  const result = await exportSchool(t.db, school.id, { dataDir: t.outboxDir });
+  try {
+    assert.equal(result.manifest.evidenceFiles, rows.n);
+  } finally {
+    await removeTemporaryArchive(result.file);
+  }
 });
