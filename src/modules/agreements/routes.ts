@@ -117,6 +117,12 @@ export default async function agreementsRoutes(app: FastifyInstance, deps: AppDe
     const state = await ownState(req, person.id, agreement.id);
     return show(reply, `${v}/sign.njk`, { title: agreement.title, agreement, blocks: textBlocks(agreement.body), state, ...extra }, status);
   };
+  // A stable address for "sign your agreement" (the dashboard's notice links here): the signing page of the user's own agreement.
+  app.get('/agreements/sign', { config: { action: 'agreements:sign' } }, async (req, reply) => {
+    const { audience } = await me(req);
+    const agreement = audience === 'staff_governors' ? await agreementForAudience(db, req.ctx.school!.id, audience) : null;
+    return reply.redirect(agreement ? `/agreements/sign/${agreement.id}` : '/agreements', 303);
+  });
   app.get('/agreements/sign/:agreementId', { config: { action: 'agreements:sign' } }, (req, reply) => signPage(req, reply));
   app.post('/agreements/sign/:agreementId', { config: { action: 'agreements:sign' } }, async (req, reply) => {
     const { person, audience } = await me(req);

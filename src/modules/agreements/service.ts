@@ -464,7 +464,7 @@ export async function ownStaffAgreement(db: Queryable, schoolId: string, personI
   const agreement = await agreementForAudience(db, schoolId, 'staff_governors');
   if (!agreement) return null;
   const own = await ownAgreementState(db, schoolId, personId, agreement.id);
-  return { agreementId: agreement.id, title: agreement.title, signHref: `/agreements/sign/${agreement.id}`, state: own.state, signedAt: own.signed_at, signedNumber: own.number };
+  return { agreementId: agreement.id, title: agreement.title, signHref: '/agreements/sign', state: own.state, signedAt: own.signed_at, signedNumber: own.number };
 }
 
 export interface ComplianceGroup {
