@@ -13,6 +13,7 @@ import { commitImport, parseCsv, suggestMapping, fileSha256 } from '../src/modul
 import { currentAgreements, recordSignature, sendParentLink } from '../src/modules/agreements/service';
 import { addEvidenceFile, addIncidentRecords } from '../src/modules/incidents/testing';
 import { addMonitoringRecords } from '../src/modules/monitoring/testing';
+import { addKioskVisit } from '../src/modules/agreements/testing';
 import { axeViolations, describeViolations, launchBrowser, newContext, screenshot, startApp, type RunningApp } from './support/browser';
 import { HarbourPage } from './support/harbour-page';
 
@@ -48,6 +49,7 @@ before(async () => {
   }, actor)).id!;
   await app.db.query(`insert into guardianships (school_id, parent_id, child_id) values ($1, $2, $3) on conflict do nothing`, [school.id, school.parentId, school.pupilId]);
   await sendParentLink(app.db, mailer, app.origin, school.id, school.parentId, actor, '127.0.0.1');
+  await addKioskVisit(app.db, school.id); // today's visitors' log has a line
   // An incident the headteacher sees in full (triaged, with an action, a referral decision and a task).
   fixtures.incidentId = await addIncidentRecords(app.db, school.id, { reporterId: school.personas.teacher.personId, handlerId: school.personas.dsl.personId, pupilId: school.pupilId });
   fixtures.evidenceId = await addEvidenceFile(app.db, school.id, fixtures.incidentId, app.outboxDir);
