@@ -99,7 +99,7 @@ test('a new headteacher without two-factor must set it up with the key on the pa
     await harbour.enterSecurityCode(secret);
     await harbour.submit('Turn on two-factor sign-in');
     assert.equal(harbour.path(), '/dashboard');
-    assert.match(await harbour.page.locator('.govuk-notification-banner').innerText(), /Two-factor sign-in is set up/);
+    assert.match(await harbour.page.locator('.govuk-notification-banner--success').innerText(), /Two-factor sign-in is set up/);
 
     // The next sign-in asks for a code from the same secret.
     await harbour.signOut();
