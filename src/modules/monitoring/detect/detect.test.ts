@@ -350,3 +350,42 @@ test('sextortion from the victim\'s side, exposing a classmate, and alcohol with
     'ugly sweater photos at school christmas',
   ]) below(q);
 });
+
+test('third round: heights asked as quick, stopping eating, a bf\'s adult age, gifts from older men, far-right framing, slurs, looks, turning a class, being hit; and their look-alikes', () => {
+  const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
+  const atLeastMedium = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') >= severityRank('medium'), q);
+  const below = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') < severityRank('medium'), q);
+  for (const q of [
+    'is falling off a high building painless',
+    'how much weight would i lose if i stopped eating for 5 days',
+    'my gf is 19 and im 13',
+    'a man keeps buying me vapes and cigs',
+    'protect our women from muslims',
+    'chinese people are all chinks',
+    'send them back to where they came from',
+    'insults for a ginger kid',
+    'how to turn the whole class against her',
+    'i keep getting punched on the bus',
+    'i h8 my life',
+    'lie about my age to buy a vape',
+  ]) atLeastMedium(q);
+  for (const q of [
+    'bungee jumping off a bridge in new zealand',
+    'jumping off a cliff into the sea is it safe',
+    'how to help my son who self harms',
+    'how to talk to my teenager about self harm',
+    'how much weight will i lose if i stop eating sugar',
+    'how to stop eating so much at night',
+    'a guy gave me his phone number what does it mean',
+    'my uncle gave me money for my birthday',
+    'how can the uk protect refugees',
+    'when will ukrainian refugees go back to their country',
+    'why are black people allowed to say the n word',
+    'nice things to say to the new kid',
+    'roast chicken and roast potatoes',
+    'i got beaten at chess at school',
+    'i got kicked out of class at school',
+    'how did hitler turn people against the jews',
+    'lie about my age on instagram is it illegal',
+  ]) below(q);
+});
