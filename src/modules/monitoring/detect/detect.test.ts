@@ -229,8 +229,8 @@ test('an all-words rule matches its groups in any order, with other words betwee
     assert.equal(f.risk, 'suicide-self-harm', q);
     assert.equal(f.severity, 'critical', q);
   }
-  const f = assessSearch(lex, 'how much paracetamol is lethal')!;
-  assert.match(f.reason, /matched the words "paracetamol" \+ "lethal" of the all-words rule/);
+  const f = assessSearch(lex, 'is a lethal amount of paracetamol a lot')!;
+  assert.match(f.reason, /matched the words "lethal" \+ "paracetamol" of the all-words rule/);
   assert.equal(sev('how much paracetamol can a child have'), null, 'one group alone is not a match');
   // Three groups, in any order, with a plural the rule does not spell out.
   assert.equal(assessSearch(lex, 'a man on snapchat keeps asking to meet me')?.risk, 'grooming-exploitation');
@@ -387,5 +387,72 @@ test('third round: heights asked as quick, stopping eating, a bf\'s adult age, g
     'i got kicked out of class at school',
     'how did hitler turn people against the jews',
     'lie about my age on instagram is it illegal',
+  ]) below(q);
+});
+
+test('fourth round: units on numbers, "my self", misspelt kill and death words, overdose by quantity, target weights, hidden skipped meals, slur spelling families, praise of the Nazis, spreading extremist slogans, gifts for pictures, online friends met alone, adults asking about underwear, insults meant to make someone hate themselves, improvised weapons, gambling with no age check, getting round blockers; and their look-alikes', () => {
+  // A number with its unit is a number, not digits for letters.
+  assert.deepEqual(normaliseSearch('get to 38kg', lex.vocab).tokens, ['get', 'to', '38kg']);
+  assert.deepEqual(normaliseSearch('500mg', lex.vocab).disguised, [false]);
+  assert.deepEqual(normaliseSearch('i want 2 kil my self', lex.vocab).tokens, ['i', 'want', '2', 'kill', 'myself']);
+  const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
+  const atLeastMedium = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') >= severityRank('medium'), q);
+  const below = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') < severityRank('medium'), q);
+  for (const q of [
+    'how many xanax would kill me',
+    'how much insulin to stop your heart',
+    'i want 2 kil my self',
+    'how hi is a multi storey car park to die',
+    'ugw 6 stone',
+    'how to weigh 40kg by summer',
+    'how do i hide not eating lunch at school',
+    'pakkis go home',
+    'muzrats go home',
+    'the nazis did nothing wrong',
+    'how to red pill people into the great replacement',
+    'a man said hed give me robux for a photo',
+    'someone on discord offering vbucks for pics',
+    'guy from fortnite wants to meet me alone',
+    'adult asked what colour bra im wearing',
+    'roasts to make her cry herself to sleep',
+    'how to put nails in a baseball bat',
+    'padlock in a sock to hit someone',
+    'pencil as a weapon to stab someone',
+    'mushies dose first time',
+    'casino sites that dont check age',
+    'workaround for securly',
+    'get around internet restrictions at school',
+  ]) atLeastMedium(q);
+  for (const q of [
+    'how many pills in a packet of paracetamol for a science project',
+    'how many paracetamol can i take a day',
+    'bat and ball games pe',
+    'how to make a bat box with nails',
+    'nail art ideas for short nails',
+    'vpn for school homework meaning',
+    'how to get around london on the tube',
+    'history of the nazis ks3',
+    'was hitler right wing or left wing',
+    'how did the nazis spread propaganda gcse history',
+    'my self esteem is low how to improve it',
+    'how high is the clifton suspension bridge',
+    'my dog weighs 35kg is that healthy',
+    '35kg kettlebell workout',
+    'skipping breakfast effects on concentration science',
+    'naked mole rat facts',
+    'mushy peas recipe',
+    'why do gambling sites need age verification',
+    'get around the firewall in minecraft',
+    'how to get past the blocker in football',
+    'how much do school photos cost',
+    'my mum said she would buy me a ps5 if i get good grades',
+    'my teacher asked what im wearing for non uniform day',
+    'how to meet online friends safely pshe',
+    'texts to make someone cry happy tears',
+    'sock puppet making for kids',
+    'how to recruit people for a charity run',
+    'faggots and peas recipe',
+    'muzzy feeling after waking up',
+    'hi how are you in french',
   ]) below(q);
 });

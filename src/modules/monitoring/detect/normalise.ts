@@ -11,6 +11,8 @@ const lookAlikes: Record<string, string> = {
 /** Digits and symbols used for letters ("leetspeak"). 1 may be i or l: both are tried. */
 const leet: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '9': 'g', '@': 'a', '$': 's', '!': 'i', '|': 'l', '€': 'e', '£': 'l', '¡': 'i' };
 const leetChars = /[0-9@$!|€£¡]/;
+/** A number with an ending or a unit as people write it ("4th", "1990s", "35kg", "500mg", "6ft", "2l"): never a disguise. */
+const numberAsWritten = /^\d+(s|st|nd|rd|th|d|k|am|pm|kg|kgs|kilo|kilos|g|mg|mcg|ml|l|cl|cm|mm|m|km|lb|lbs|oz|ft|kcal|cal|cals|p|x|mph|gb|mb|hr|hrs|yo|yr|yrs|min|mins)$/;
 /** Characters that separate words. Anything else that is not a letter or digit is dropped from inside a word. */
 const separators = /[\s,;:?/\\()[\]{}"<>=&#~`+^%]+/;
 
@@ -133,8 +135,9 @@ function undisguiseToken(raw: string, vocab: Vocabulary, found: Set<string>): st
     return plain;
   }
   let word = plain;
-  // "18s", "1990s", "4th", "3d", "10am": numbers as people write them, not digits for letters.
-  if (/^\d+(s|st|nd|rd|th|d|k|am|pm)$/.test(plain)) return plain;
+  // "18s", "1990s", "4th", "3d", "10am", "35kg", "500mg", "6ft": numbers as people write them, with their
+  // units, not digits for letters ("35kg" is not "eskg").
+  if (numberAsWritten.test(plain)) return plain;
   if (/[a-z]/.test(t) && leetChars.test(t)) {
     const asI = t.replace(/[0-9@$!|€£¡]/g, (c) => leet[c] ?? c).replace(/[^a-z0-9]/g, '');
     const asL = t.replace(/1/g, 'l').replace(/[0-9@$!|€£¡]/g, (c) => leet[c] ?? c).replace(/[^a-z0-9]/g, '');
