@@ -1,10 +1,12 @@
 // npm run eval:monitor: Harbour's detection measured on our own labelled searches
 // (src/modules/monitoring/fixtures/labelled-searches.csv). A concerning search is caught when it
 // reaches medium or above; an innocent one is a false alarm when it does. Figures are printed for
-// each split. "holdout" was written with the tuning rows and kept apart; "holdout2" to "holdout6"
-// were each written fresh later, blind to the libraries, and measured once before any change they prompted (see
-// docs/monitoring.md for those first figures): a split is honest only until its misses are looked
-// at. `--split tune` evaluates only the tuning rows (what to look at while tuning).
+// each split. "holdout" was written with the tuning rows and kept apart; "holdout2", "holdout3",
+// "holdout4", "holdout5", "holdout6", "holdout7", "holdout8" and "holdout9" were each written fresh
+// later, before the detector was run on them, and measured once before any change they prompted
+// (see docs/monitoring.md for those first figures; holdout9 was measured once on 5 December 2026 and
+// nothing has been changed for it): a split is honest only until its misses are looked at.
+// `--split tune` evaluates only the tuning rows (what to look at while tuning).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
