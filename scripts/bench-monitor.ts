@@ -5,17 +5,26 @@
 // safeguarding lead's queue), and how long `harbour monitor ingest --follow` takes from a line
 // appended to a followed log to its alert stored in the queue (a database of its own, as the
 // tests use). The last line is one JSON object.
+//
+// The scan runs with BENCH_THREADS worker threads (default: Harbour's, the CPUs up to 4) and, right
+// after on the same file, with --threads 1; both are printed with their ratio, and whether the two
+// wrote the same alerts. BENCH_LOG=path scans that log instead of making one (it is kept);
+// BENCH_SCAN_ONLY=1 runs the scans only (no ripgrep, GoAccess or --follow).
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadLexicon } from '../src/modules/monitoring/lexicon/index';
+import { defaultThreads } from '../src/modules/monitoring/scan-threads';
 
 const root = resolve(import.meta.dirname, '..');
 const lines = Number(process.env.BENCH_LINES ?? process.argv[2] ?? 2_000_000);
 const keep = !!process.env.BENCH_KEEP;
+const scanOnly = !!process.env.BENCH_SCAN_ONLY;
+const threads = Number(process.env.BENCH_THREADS ?? defaultThreads());
 const dir = mkdtempSync(join(tmpdir(), 'harbour-bench-'));
-const logPath = join(dir, 'access.log');
+const logPath = process.env.BENCH_LOG ? resolve(process.env.BENCH_LOG) : join(dir, 'access.log');
 
 // A small, fixed pseudo-random sequence so every run makes the same file.
 let seed = 20240305;
@@ -87,7 +96,7 @@ async function makeLog() {
   await new Promise<void>((r) => out.end(() => r()));
 }
 
-interface Run { seconds: number; peakMB: number | null; code: number | null; stdout: string; stderr: string; stdoutLines: number }
+interface Run { seconds: number; peakMB: number | null; code: number | null; stdout: string; stderr: string; stdoutLines: number; stdoutSha256: string }
 
 /** Runs a command, sampling its VmHWM (peak resident memory) from /proc until it exits. */
 function measure(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<Run> {
@@ -97,7 +106,9 @@ function measure(cmd: string, args: string[], opts: { cwd?: string } = {}): Prom
     let stdout = '';
     let stderr = '';
     let stdoutLines = 0;
+    const hash = createHash('sha256');
     child.stdout.on('data', (d: Buffer) => {
+      hash.update(d);
       for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) stdoutLines++;
       if (stdout.length < 1 << 20) stdout += d;
     });
@@ -112,7 +123,7 @@ function measure(cmd: string, args: string[], opts: { cwd?: string } = {}): Prom
     const timer = setInterval(sample, 20);
     child.on('exit', (code) => {
       clearInterval(timer);
-      resolveRun({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakMB: peak, code, stdout, stderr, stdoutLines });
+      resolveRun({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakMB: peak, code, stdout, stderr, stdoutLines, stdoutSha256: hash.digest('hex') });
     });
   });
 }
@@ -120,25 +131,33 @@ function measure(cmd: string, args: string[], opts: { cwd?: string } = {}): Prom
 const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const round = (x: number | null, d = 1) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
 
-console.log(`Making a ${lines.toLocaleString('en-GB')}-line Squid log in ${dir} ...`);
-await makeLog();
+if (process.env.BENCH_LOG) console.log(`Scanning ${logPath} (BENCH_LOG; BENCH_LINES should say its lines: ${lines.toLocaleString('en-GB')}).`);
+else {
+  console.log(`Making a ${lines.toLocaleString('en-GB')}-line Squid log in ${dir} ...`);
+  await makeLog();
+}
 const bytes = statSync(logPath).size;
 const mb = bytes / 1e6;
 console.log(`${mb.toFixed(0)} MB.`);
 
-const figures: Record<string, number | string | null> = { lines, megabytes: round(mb) };
+const figures: Record<string, number | string | boolean | null> = { lines, megabytes: round(mb) };
 
-// Harbour: node with tsx, as the harbour command runs.
-const harbour = await measure(process.execPath, [join(root, 'bin/harbour.mjs'), 'monitor', 'scan', '--json', logPath], { cwd: root });
+// Harbour: node with tsx, as the harbour command runs; with the worker threads, then with one.
+const scan = (n: number) => measure(process.execPath, [join(root, 'bin/harbour.mjs'), 'monitor', 'scan', '--json', '--threads', String(n), logPath], { cwd: root });
+const harbour = await scan(threads);
 if (harbour.code !== 0) {
   console.error(harbour.stderr);
   process.exit(1);
 }
-const inner = /in ([\d.]+) s: ([\d,]+) lines per second/.exec(harbour.stderr);
-const scanSeconds = inner ? Number(inner[1]) : harbour.seconds;
+const scanningSeconds = (r: Run) => {
+  const inner = /in ([\d.]+) s: ([\d,]+) lines per second/.exec(r.stderr);
+  return inner ? Number(inner[1]) : r.seconds;
+};
+const scanSeconds = scanningSeconds(harbour);
 const alerts = harbour.stdoutLines;
-console.log(`\nharbour monitor scan: ${harbour.seconds.toFixed(2)} s wall (${scanSeconds.toFixed(2)} s scanning after start-up), ${alerts} alerts, peak memory ${harbour.peakMB?.toFixed(0)} MB`);
+console.log(`\nharbour monitor scan --threads ${threads}: ${harbour.seconds.toFixed(2)} s wall (${scanSeconds.toFixed(2)} s scanning after start-up), ${alerts} alerts, peak memory ${harbour.peakMB?.toFixed(0)} MB`);
 console.log(harbour.stderr.trim().split('\n').map((l) => `  ${l}`).join('\n'));
+figures.harbour_threads = threads;
 figures.harbour_seconds_wall = round(harbour.seconds, 2);
 figures.harbour_seconds_scanning = round(scanSeconds, 2);
 figures.harbour_lines_per_second = Math.round(lines / scanSeconds);
@@ -152,6 +171,27 @@ if (bySeverity) {
   const [critical, high, medium, low] = bySeverity.slice(1).map(Number);
   Object.assign(figures, { harbour_alerts_critical: critical, harbour_alerts_high: high, harbour_alerts_medium: medium, harbour_alerts_low: low, harbour_queue_length: critical + high + medium });
   console.log(`  queue length (medium and above): ${critical + high + medium}; low, kept for pattern review: ${low}`);
+}
+if (threads > 1) {
+  // The same file in one thread, straight after: the ratio is the threads' gain on this machine as it is now.
+  const one = await scan(1);
+  const oneSeconds = scanningSeconds(one);
+  const same = one.code === 0 && one.stdoutSha256 === harbour.stdoutSha256 && one.stderr.replace(/ in [\d.]+ s: [\d,]+ lines per second/, '') === harbour.stderr.replace(/ in [\d.]+ s: [\d,]+ lines per second/, '');
+  console.log(`\nharbour monitor scan --threads 1: ${one.seconds.toFixed(2)} s wall (${oneSeconds.toFixed(2)} s scanning), peak memory ${one.peakMB?.toFixed(0)} MB; ${threads} threads are ${(oneSeconds / scanSeconds).toFixed(2)} times as fast scanning (${(one.seconds / harbour.seconds).toFixed(2)} wall); the alerts and summary are ${same ? 'the same' : 'NOT the same'}`);
+  figures.harbour_one_thread_seconds_wall = round(one.seconds, 2);
+  figures.harbour_one_thread_seconds_scanning = round(oneSeconds, 2);
+  figures.harbour_one_thread_lines_per_second = Math.round(lines / oneSeconds);
+  figures.harbour_one_thread_peak_mb = round(one.peakMB);
+  figures.harbour_thread_speedup = round(oneSeconds / scanSeconds, 2);
+  figures.harbour_thread_speedup_wall = round(one.seconds / harbour.seconds, 2);
+  figures.harbour_threads_same_output = same;
+}
+
+if (scanOnly) {
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+  console.log('');
+  console.log(JSON.stringify(figures));
+  process.exit(0);
 }
 
 // The same phrases for ripgrep, as fixed strings in their URL form (spaces as +).

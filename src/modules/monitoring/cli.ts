@@ -1,7 +1,8 @@
 // `harbour monitor scan`: reads filter logs and prints alerts, with no database.
 import { access, constants, stat } from 'node:fs/promises';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { LogFileError, scanLogs, type ScanSummary } from './scan';
+import { defaultThreads } from './scan-threads';
 import { IngestFileError, ingestFile } from './ingest';
 import { logFormats, severities, severityRank, type Alert, type LogFormat, type Severity } from './types';
 
@@ -31,6 +32,12 @@ export function rejectedText(first: { line: number; reason: string }[], max = 5)
   return first.length ? `; the first: ${first.slice(0, max).map((r) => `line ${r.line} (${r.reason})`).join(', ')}` : '';
 }
 
+function threadCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('a whole number from 1 to 64');
+  return n;
+}
+
 /** Registers `harbour monitor` and its subcommands. */
 export function registerMonitorCommands(program: Command) {
   const monitor = program.command('monitor').description('filtering and monitoring: read the filter\'s logs');
@@ -39,8 +46,9 @@ export function registerMonitorCommands(program: Command) {
     .addOption(new Option('--format <format>', 'the log format (default: worked out from the first lines)').choices([...logFormats]))
     .option('--json', 'one JSON object per alert on standard output')
     .addOption(new Option('--min-severity <severity>', 'leave out alerts below this severity').choices([...severities]).default('low'))
+    .addOption(new Option('--threads <n>', `worker threads for a plain (not gzip) file of 8 MiB or more (default: the CPUs, at most 4, here ${defaultThreads()}); 1 reads it in one thread. The alerts and the summary are the same either way`).argParser(threadCount))
     .argument('<files...>', 'log files')
-    .action(async (files: string[], o: { format?: LogFormat; json?: boolean; minSeverity: Severity }) => {
+    .action(async (files: string[], o: { format?: LogFormat; json?: boolean; minSeverity: Severity; threads?: number }) => {
       for (const f of files) {
         try {
           await access(f, constants.R_OK);
@@ -63,6 +71,7 @@ export function registerMonitorCommands(program: Command) {
       try {
         summary = await scanLogs(files, {
           format: o.format,
+          threads: o.threads,
           onNote: (m) => console.error(`Note: ${m}`),
           onAlert: (a) => {
             if (severityRank(a.severity) < min) return;

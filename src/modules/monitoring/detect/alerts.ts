@@ -74,6 +74,71 @@ function hostFinding(lex: CompiledLexicon, host: string): { risk: RiskArea; seve
   return best;
 }
 
+/**
+ * What a request amounts to on its own, before grouping: the finding (risk, severity, reason),
+ * the search term, and whether it is a page's asset. It depends on the request and the lexicon
+ * only, never on the requests before it, so it can run in any thread in any order; null when the
+ * request is nothing to alert on. `suppressed` marks an asset that is not an alert of its own.
+ */
+export function assessRequest(lex: CompiledLexicon, req: LogRequest): Assessment | null {
+  const parts = splitUrl(req.url);
+  const search = extractSearch(parts);
+  let finding: { risk: RiskArea; severity: Severity; reason: string } | null = null;
+  let query: string | null = null;
+  if (search) {
+    const s = assessSearch(lex, search.query);
+    if (s) {
+      finding = { risk: s.risk, severity: s.severity, reason: `${search.engine} ${s.reason}` };
+      query = search.query;
+    }
+  }
+  const { host } = parts;
+  if (req.blocked) {
+    const cat = mapFilterCategory(lex, req.category, req.reason);
+    const catText = req.category ? `category "${req.category}"` : `reason "${req.reason}"`;
+    if (cat) {
+      const blockReason = `the filter blocked it (${catText}, which Harbour reads as ${cat.risk})`;
+      if (!finding || severityRank(cat.severity) > severityRank(finding.severity) || cat.risk === 'illegal-content') {
+        finding = { risk: cat.risk, severity: cat.severity, reason: cat.risk === 'illegal-content' ? `the filter blocked it on an illegal-content list (${catText})` : blockReason };
+      } else {
+        finding.reason += `; ${blockReason}`;
+      }
+    } else if (finding) {
+      finding.reason += '; the filter blocked it';
+    } else {
+      const h = hostFinding(lex, host);
+      if (h) finding = { risk: h.risk, severity: h.severity, reason: `the filter blocked ${host}, whose name contains "${h.phrase}" (${h.risk})` };
+    }
+  }
+  const bypass = bypassHost(lex, host);
+  if (bypass && (!finding || finding.risk !== 'illegal-content')) {
+    const sev: Severity = req.blocked ? 'medium' : 'high';
+    if (!finding || severityRank(sev) >= severityRank(finding.severity)) {
+      finding = { risk: 'filter-bypass', severity: sev, reason: req.blocked ? `a visit to ${bypass}, a site for getting round the filter; the filter blocked it` : `a visit to ${bypass}, a site for getting round the filter, and the filter let it through` };
+    }
+  }
+  if (!finding) return null;
+  const asset = !search && isAsset(parts, req.mime);
+  return { risk: finding.risk, severity: finding.severity, reason: finding.reason, query, asset, host, suppressed: asset && finding.risk !== 'illegal-content' };
+}
+
+/** A request's finding on its own (assessRequest), before grouping. */
+export interface Assessment {
+  risk: RiskArea;
+  severity: Severity;
+  reason: string;
+  /** The search term, when the finding came from a search. */
+  query: string | null;
+  /** A request for a page's images, scripts, styles or fonts. */
+  asset: boolean;
+  host: string;
+  /** An asset that is no alert of its own: only counted. */
+  suppressed: boolean;
+}
+
+/** An assessed request with what grouping needs of the request itself: what a scan's worker thread hands back. */
+export type Candidate = Assessment & Pick<LogRequest, 'time' | 'user' | 'client' | 'url' | 'blocked'>;
+
 interface Group {
   alert: Alert; first: number; count: number; lastLine: number; key: string; baseReason: string; escalation: string;
   /** The distinct sites of a group of blocked requests (the first few), named in its reason. */
@@ -97,7 +162,7 @@ export class Detector {
   private readonly blocks = new Map<string, number[]>();
   readonly counts: DetectorCounts = { assetsSuppressed: 0, grouped: 0, escalated: 0 };
 
-  constructor(private readonly lex: CompiledLexicon, private readonly emit: (a: Alert, count: number) => void, opts: DetectorOptions = {}) {
+  constructor(private readonly lex: CompiledLexicon | null, private readonly emit: (a: Alert, count: number) => void, opts: DetectorOptions = {}) {
     this.groupWindow = opts.groupWindowMs ?? 10 * 60_000;
     this.repeatCount = opts.repeatCount ?? 3;
     this.repeatWindow = opts.repeatWindowMs ?? 10 * 60_000;
@@ -105,52 +170,34 @@ export class Detector {
 
   /** Considers one request read from line `line` of `source`. */
   request(source: string, line: number, req: LogRequest): void {
-    this.closeOlderThan(req.time - this.groupWindow);
-    const lex = this.lex;
-    const parts = splitUrl(req.url);
-    const search = extractSearch(parts);
-    let finding: { risk: RiskArea; severity: Severity; reason: string } | null = null;
-    let query: string | null = null;
-    if (search) {
-      const s = assessSearch(lex, search.query);
-      if (s) {
-        finding = { risk: s.risk, severity: s.severity, reason: `${search.engine} ${s.reason}` };
-        query = search.query;
-      }
-    }
-    const { host } = parts;
-    if (req.blocked) {
-      const cat = mapFilterCategory(lex, req.category, req.reason);
-      const catText = req.category ? `category "${req.category}"` : `reason "${req.reason}"`;
-      if (cat) {
-        const blockReason = `the filter blocked it (${catText}, which Harbour reads as ${cat.risk})`;
-        if (!finding || severityRank(cat.severity) > severityRank(finding.severity) || cat.risk === 'illegal-content') {
-          finding = { risk: cat.risk, severity: cat.severity, reason: cat.risk === 'illegal-content' ? `the filter blocked it on an illegal-content list (${catText})` : blockReason };
-        } else {
-          finding.reason += `; ${blockReason}`;
-        }
-      } else if (finding) {
-        finding.reason += '; the filter blocked it';
-      } else {
-        const h = hostFinding(lex, host);
-        if (h) finding = { risk: h.risk, severity: h.severity, reason: `the filter blocked ${host}, whose name contains "${h.phrase}" (${h.risk})` };
-      }
-    }
-    const bypass = bypassHost(lex, host);
-    if (bypass && (!finding || finding.risk !== 'illegal-content')) {
-      const sev: Severity = req.blocked ? 'medium' : 'high';
-      if (!finding || severityRank(sev) >= severityRank(finding.severity)) {
-        finding = { risk: 'filter-bypass', severity: sev, reason: req.blocked ? `a visit to ${bypass}, a site for getting round the filter; the filter blocked it` : `a visit to ${bypass}, a site for getting round the filter, and the filter let it through` };
-      }
-    }
-    if (!finding) return;
+    this.advance(req.time);
+    const a = assessRequest(this.lex!, req);
+    if (!a) return;
+    this.add(source, line, req, a);
+  }
 
-    const asset = !search && isAsset(parts, req.mime);
-    if (asset && finding.risk !== 'illegal-content') {
+  /**
+   * The order-dependent stage alone, for a request already assessed (by assessRequest, maybe in
+   * another thread): request() is advance(req.time) then this. A request assessed as nothing
+   * needs only advance(req.time).
+   */
+  apply(source: string, line: number, c: Candidate): void {
+    this.advance(c.time);
+    this.add(source, line, c, c);
+  }
+
+  /** What a request read at `time` does before its own assessment: closes the groups that have had their time. */
+  advance(time: number): void {
+    this.closeOlderThan(time - this.groupWindow);
+  }
+
+  private add(source: string, line: number, req: Pick<LogRequest, 'time' | 'user' | 'client' | 'url' | 'blocked'>, a: Assessment): void {
+    if (a.suppressed) {
       this.counts.assetsSuppressed++;
       return;
     }
-
+    const finding = a;
+    const { query, asset, host } = a;
     const who = req.user ?? req.client ?? '-';
     let severity = finding.severity;
     let escalation = '';

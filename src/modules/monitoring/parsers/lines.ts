@@ -40,7 +40,7 @@ export async function openLog(path: string): Promise<{ stream: AsyncIterable<Buf
   return { stream: readAhead(fh), gzip, size };
 }
 
-const chunkBytes = 1 << 20;
+export const chunkBytes = 1 << 20;
 
 /**
  * The file's bytes in chunks, the next chunk read while the caller works on this one. Two
@@ -48,10 +48,23 @@ const chunkBytes = 1 << 20;
  * copies what it keeps (the start of a line cut by the chunk's end).
  */
 async function* readAhead(fh: FileHandle): AsyncGenerator<Buffer> {
-  const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
+  try {
+    yield* readRange(fh, 0, Infinity);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The bytes from start up to end (or the end of the file) of an open file, in chunks, read ahead
+ * as readAhead does; the file is left open. A scan's worker thread reads its part of a file so,
+ * with buffers of its own that it reuses from part to part (memory stays the same whatever the size).
+ */
+export async function* readRange(fh: FileHandle, start: number, end: number, buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)]): AsyncGenerator<Buffer> {
   let turn = 0;
-  let pending: Promise<{ bytesRead: number }> | null = fh.read(buffers[0], 0, chunkBytes, 0);
-  let position = 0;
+  let position = start;
+  const want = () => Math.min(buffers[turn].length, end - position);
+  let pending: Promise<{ bytesRead: number }> | null = want() > 0 ? fh.read(buffers[0], 0, want(), position) : null;
   try {
     while (pending) {
       const { bytesRead } = await pending;
@@ -60,12 +73,11 @@ async function* readAhead(fh: FileHandle): AsyncGenerator<Buffer> {
       const current = buffers[turn];
       position += bytesRead;
       turn ^= 1;
-      pending = fh.read(buffers[turn], 0, chunkBytes, position);
+      if (want() > 0) pending = fh.read(buffers[turn], 0, want(), position);
       yield current.subarray(0, bytesRead);
     }
   } finally {
     await pending?.catch(() => undefined);
-    await fh.close();
   }
 }
 

@@ -1,0 +1,29 @@
+// A scan's worker thread (started by scan-threads.ts through scan-worker.mjs): compiles the
+// libraries, then reads the parts of files it is sent (scan-part.ts), one after another in the
+// order sent, and posts each part's result back.
+import { parentPort } from 'node:worker_threads';
+import { compileLexicon } from './detect/matcher';
+import { PartReader, type PartJob, type PartResult } from './scan-part';
+
+export type ToWorker = ({ type: 'part' } & PartJob) | { type: 'close' };
+export type FromWorker = { type: 'ready' } | ({ type: 'done' } & PartResult) | { type: 'failed'; id: number; code?: string; message: string };
+
+const port = parentPort!;
+const reader = new PartReader(compileLexicon());
+const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
+
+// One message at a time: a part is read to its end before the next (the read buffers are shared).
+let queue = Promise.resolve();
+port.on('message', (m: ToWorker) => {
+  queue = queue.then(async () => {
+    if (m.type === 'close') return reader.close();
+    try {
+      const r = await reader.read(m);
+      post({ type: 'done', ...r }, [r.ticks.buffer as ArrayBuffer]);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      post({ type: 'failed', id: m.id, code: err.code, message: err.message });
+    }
+  });
+});
+post({ type: 'ready' });
