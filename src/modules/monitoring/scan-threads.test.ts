@@ -176,6 +176,19 @@ test('an ordinary line closes a group before a search logged out of order, on th
   });
 });
 
+test('a worker thread that stops part way: the main thread reads its parts, the alerts are the same, and a note says so', async () => {
+  await inTempDir(async (dir) => {
+    const log = join(dir, 'access.log');
+    writeFileSync(log, makeSquidLog(20_000, 9));
+    const one = await run([log], { threads: 1 });
+    const crashed = await run([log], { threads: 2, partBytes: 64 * 1024, workerExitAtPart: 3 });
+    assert.deepEqual(crashed.alerts, one.alerts);
+    assert.deepEqual(crashed.summary, one.summary);
+    assert.equal(crashed.notes.length, one.notes.length + 1);
+    assert.match(crashed.notes.at(-1)!, /a worker thread failed \(a scan thread stopped \(exit code 1\)\); this thread read what it would have/);
+  });
+});
+
 test('a CSV export read in parts: only the file\'s first line is its header', async () => {
   await inTempDir(async (dir) => {
     const log = join(dir, 'export.csv');
@@ -190,6 +203,38 @@ test('a CSV export read in parts: only the file\'s first line is its header', as
     assert.ok(one.alerts.length > 0 && one.summary.rejected > 0);
     const many = await run([log], { threads: 3, partBytes: 20_000 });
     assert.deepEqual(many, one);
+  });
+});
+
+test('worker threads start when tsx is registered in the main thread only, as bin/harbour.mjs does, whatever flags node was given', async () => {
+  await inTempDir(async (dir) => {
+    const log = join(dir, 'access.log');
+    writeFileSync(log, makeSquidLog(10_000, 13));
+    const one = await run([log], { threads: 1 });
+    // A plain node process (no --import tsx, so no flags for a worker to inherit), as bin/harbour.mjs starts.
+    const script = `
+      import { register } from 'tsx/esm/api';
+      register();
+      const { scanLogs } = await import('./src/modules/monitoring/scan.ts');
+      const alerts = [];
+      const notes = [];
+      const s = await scanLogs([${JSON.stringify(log)}], { threads: 2, threadMinBytes: 0, partBytes: 64 * 1024, workersOnly: true, onAlert: (a) => alerts.push(a), onNote: (n) => notes.push(n) });
+      process.stdout.write(JSON.stringify({ alerts, notes, lines: s.lines }));`;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    delete env.NODE_OPTIONS;
+    const out = await new Promise<string>((done, fail) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => (code === 0 ? done(stdout) : fail(new Error(`exit ${code}: ${stderr}`))));
+    });
+    const r = JSON.parse(out);
+    assert.deepEqual(r.notes, one.notes); // no "a worker thread failed"
+    assert.equal(r.lines, one.summary.lines);
+    assert.deepEqual(r.alerts, one.alerts);
   });
 });
 

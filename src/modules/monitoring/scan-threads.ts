@@ -10,7 +10,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { CompiledLexicon } from './detect/matcher';
 import { PartReader, type PartJob, type PartResult } from './scan-part';
-import type { FromWorker, ToWorker } from './scan-worker';
+import type { FromWorker, ToWorker, WorkerData } from './scan-worker';
 import type { LogFormat } from './types';
 
 /** Files smaller than this are scanned in the main thread alone: starting workers would cost more than it saves. */
@@ -48,8 +48,10 @@ class WorkerRunner implements Runner {
   /** Why the thread could not start or stopped (not set by close). */
   failure: Error | null = null;
 
-  constructor(private readonly onChange: () => void) {
-    this.worker = new Worker(new URL('./scan-worker.mjs', import.meta.url));
+  constructor(private readonly onChange: () => void, workerData?: WorkerData) {
+    // No flags inherited: some of the main thread's are refused in a worker (--input-type, say);
+    // scan-worker.mjs registers tsx itself.
+    this.worker = new Worker(new URL('./scan-worker.mjs', import.meta.url), { workerData, execArgv: [] });
     const fail = (e: Error) => {
       if (this.dead) return;
       this.dead = this.failure = e;
@@ -134,10 +136,13 @@ export class ScanPool {
   private main: MainRunner | null = null;
   private wake: (() => void) | null = null;
 
-  /** mainReads false: only the workers read parts (tests use it so the workers read every part). */
-  constructor(readonly threads: number, private readonly mainReads = true) {
+  /**
+   * mainReads false: only the workers read parts (tests use it so the workers read every part).
+   * workerData: for tests (a worker that stops after some parts).
+   */
+  constructor(readonly threads: number, private readonly mainReads = true, workerData?: WorkerData) {
     const changed = () => this.tell();
-    for (let i = 1; i < threads; i++) this.workers.push(new WorkerRunner(changed));
+    for (let i = 1; i < threads; i++) this.workers.push(new WorkerRunner(changed, workerData));
     this.runners.push(...this.workers);
   }
 
@@ -190,7 +195,20 @@ export class ScanPool {
         if (!runner) return;
         const i = sent++;
         const end = i + 1 < starts.length ? starts[i + 1] : Infinity;
-        const p = runner.run({ id: id++, path: f.path, format: f.format, header: f.header, start: starts[i], end });
+        const job: PartJob = { id: id++, path: f.path, format: f.format, header: f.header, start: starts[i], end };
+        let p = runner.run(job);
+        if (runner instanceof WorkerRunner) {
+          // A worker that stops (not one that reports the file unreadable): its parts are read here.
+          p = p.catch(async (e) => {
+            if (!runner.failure) throw e;
+            const reader = new PartReader(lex);
+            try {
+              return await reader.read(job);
+            } finally {
+              await reader.close();
+            }
+          });
+        }
         results[i] = p;
         // Marked done before the change is told (a failure is thrown below, in order).
         p.then(() => (done[i] = true), () => (done[i] = true)).then(() => this.tell());
@@ -200,9 +218,13 @@ export class ScanPool {
       let linesBefore = 0;
       while (handed < starts.length) {
         // Give out parts as threads free up or start, and hand on the next part in order once read.
+        if (!this.main && this.workers.every((w) => w.failure)) {
+          // No worker left (tests may have kept the main thread out): the main thread reads the rest.
+          this.main = new MainRunner(lex);
+          this.runners.push(this.main);
+        }
         send();
         if (!done[handed]) {
-          if (!this.main && this.workers.every((w) => w.failure)) throw this.workers[0].failure;
           await this.changed();
           continue;
         }

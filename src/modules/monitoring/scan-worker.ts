@@ -1,14 +1,19 @@
 // A scan's worker thread (started by scan-threads.ts through scan-worker.mjs): compiles the
 // libraries, then reads the parts of files it is sent (scan-part.ts), one after another in the
 // order sent, and posts each part's result back.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { compileLexicon } from './detect/matcher';
 import { PartReader, type PartJob, type PartResult } from './scan-part';
 
 export type ToWorker = ({ type: 'part' } & PartJob) | { type: 'close' };
 export type FromWorker = { type: 'ready' } | ({ type: 'done' } & PartResult) | { type: 'failed'; id: number; code?: string; message: string };
 
+/** For tests: stop the thread (exit code 1) on receiving part number exitAtPart (from 1). */
+export interface WorkerData { exitAtPart?: number }
+
 const port = parentPort!;
+const { exitAtPart } = (workerData ?? {}) as WorkerData;
+let parts = 0;
 const reader = new PartReader(compileLexicon());
 const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
 
@@ -17,6 +22,7 @@ let queue = Promise.resolve();
 port.on('message', (m: ToWorker) => {
   queue = queue.then(async () => {
     if (m.type === 'close') return reader.close();
+    if (++parts === exitAtPart) process.exit(1);
     try {
       const r = await reader.read(m);
       post({ type: 'done', ...r }, [r.ticks.buffer as ArrayBuffer]);

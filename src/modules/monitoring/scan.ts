@@ -61,6 +61,8 @@ export interface ScanOptions extends DetectorOptions {
   partBytes?: number;
   /** For tests: only the worker threads read parts, not the main thread as well. */
   workersOnly?: boolean;
+  /** For tests: each worker thread stops (as if it crashed) on receiving this part (from 1). */
+  workerExitAtPart?: number;
   onAlert: (a: Alert) => void;
   /** Said once per file, for a log with no query strings at all. */
   onNote?: (message: string) => void;
@@ -137,7 +139,7 @@ export async function scanLogs(files: string[], opts: ScanOptions): Promise<Scan
   const threads = opts.lexicon ? 1 : Math.max(1, Math.floor(opts.threads ?? defaultThreads()));
   const plans = await Promise.all(files.map((f) => planFile(f, threads, opts.threadMinBytes ?? threadMinBytes)));
   // Worker threads start now and compile the libraries while this thread does the same.
-  const pool = plans.some((p) => p.threaded) ? new ScanPool(threads, !opts.workersOnly) : null;
+  const pool = plans.some((p) => p.threaded) ? new ScanPool(threads, !opts.workersOnly, opts.workerExitAtPart ? { exitAtPart: opts.workerExitAtPart } : undefined) : null;
   const lex = opts.lexicon ?? compileLexicon();
   // The listed bypass sites by a number made from their name (a cheap first check of every skipped line).
   const bypassKeys = new Set<number>();
