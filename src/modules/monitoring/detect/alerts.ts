@@ -162,7 +162,7 @@ export class Detector {
   private readonly blocks = new Map<string, number[]>();
   readonly counts: DetectorCounts = { assetsSuppressed: 0, grouped: 0, escalated: 0 };
 
-  constructor(private readonly lex: CompiledLexicon | null, private readonly emit: (a: Alert, count: number) => void, opts: DetectorOptions = {}) {
+  constructor(private readonly lex: CompiledLexicon, private readonly emit: (a: Alert, count: number) => void, opts: DetectorOptions = {}) {
     this.groupWindow = opts.groupWindowMs ?? 10 * 60_000;
     this.repeatCount = opts.repeatCount ?? 3;
     this.repeatWindow = opts.repeatWindowMs ?? 10 * 60_000;
@@ -171,7 +171,7 @@ export class Detector {
   /** Considers one request read from line `line` of `source`. */
   request(source: string, line: number, req: LogRequest): void {
     this.advance(req.time);
-    const a = assessRequest(this.lex!, req);
+    const a = assessRequest(this.lex, req);
     if (!a) return;
     this.add(source, line, req, a);
   }
