@@ -7,7 +7,7 @@ import { assessRequest, type Candidate } from './detect/alerts';
 import type { CompiledLexicon } from './detect/matcher';
 import { chunkBytes, readRange, splitLines } from './parsers/lines';
 import { hostKey } from './parsers/types';
-import { parserFor } from './scan';
+import { parserFor } from './parsers/parser-for';
 import { lineSink, type LineStats } from './scan-lines';
 import type { LogFormat } from './types';
 

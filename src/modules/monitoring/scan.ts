@@ -1,11 +1,9 @@
 // Scans filter logs into alerts with no database: the engine behind `harbour monitor scan`,
 // and later behind ingest, which will store what this emits.
 import { open } from 'node:fs/promises';
-import { csvExportParser } from './parsers/csv';
 import { detectFormat } from './parsers/detect-format';
-import { e2guardianCsvParser, e2guardianParser } from './parsers/e2guardian';
 import { openLog, splitLines } from './parsers/lines';
-import { squidParser } from './parsers/squid';
+import { parserFor } from './parsers/parser-for';
 import { hostKey, type LineParser } from './parsers/types';
 import { Detector, type DetectorOptions } from './detect/alerts';
 import { compileLexicon, type CompiledLexicon } from './detect/matcher';
@@ -14,6 +12,7 @@ import { defaultThreads, ScanPool, threadMinBytes } from './scan-threads';
 import type { Alert, LogFormat, LogRequest } from './types';
 
 export { hasQueryString } from './scan-lines';
+export { parserFor } from './parsers/parser-for';
 
 export interface RejectedLine { source: string; line: number; reason: string }
 
@@ -68,18 +67,6 @@ export interface ScanOptions extends DetectorOptions {
   onNote?: (message: string) => void;
 }
 
-export function parserFor(format: LogFormat, headerLine: string): LineParser {
-  switch (format) {
-    case 'squid':
-      return squidParser;
-    case 'e2guardian':
-      return e2guardianParser;
-    case 'e2guardian-csv':
-      return e2guardianCsvParser;
-    case 'csv':
-      return csvExportParser(headerLine);
-  }
-}
 
 export class LogFileError extends Error {}
 
