@@ -22,7 +22,8 @@ const root = resolve(import.meta.dirname, '..');
 const lines = Number(process.env.BENCH_LINES ?? process.argv[2] ?? 2_000_000);
 const keep = !!process.env.BENCH_KEEP;
 const scanOnly = !!process.env.BENCH_SCAN_ONLY;
-const threads = Number(process.env.BENCH_THREADS ?? defaultThreads());
+// At least two, so the figures compare threads with one thread even where one is the default.
+const threads = Number(process.env.BENCH_THREADS ?? Math.max(2, defaultThreads()));
 const dir = mkdtempSync(join(tmpdir(), 'harbour-bench-'));
 const logPath = process.env.BENCH_LOG ? resolve(process.env.BENCH_LOG) : join(dir, 'access.log');
 

@@ -46,7 +46,7 @@ export function registerMonitorCommands(program: Command) {
     .addOption(new Option('--format <format>', 'the log format (default: worked out from the first lines)').choices([...logFormats]))
     .option('--json', 'one JSON object per alert on standard output')
     .addOption(new Option('--min-severity <severity>', 'leave out alerts below this severity').choices([...severities]).default('low'))
-    .addOption(new Option('--threads <n>', `threads to read a plain (not gzip) file of 8 MiB or more with: the main thread and n - 1 worker threads (default: the CPUs, at most 4, here ${defaultThreads()}); 1 reads it in the main thread alone. The alerts and the summary are the same either way`).argParser(threadCount))
+    .addOption(new Option('--threads <n>', `threads to read a plain (not gzip) file of 8 MiB or more with: the main thread and n - 1 worker threads (default: the CPUs, at most 4, or 1 where there are only two; here ${defaultThreads()}); 1 reads it in the main thread alone. The alerts and the summary are the same either way`).argParser(threadCount))
     .argument('<files...>', 'log files')
     .action(async (files: string[], o: { format?: LogFormat; json?: boolean; minSeverity: Severity; threads?: number }) => {
       for (const f of files) {

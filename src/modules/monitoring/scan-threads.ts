@@ -16,10 +16,15 @@ import type { LogFormat } from './types';
 /** Files smaller than this are scanned in the main thread alone: starting workers would cost more than it saves. */
 export const threadMinBytes = 8 * 1024 * 1024;
 
-/** The default number of threads for a large file: the machine's CPUs, at most 4. */
+/**
+ * The default number of threads for a large file: the machine's CPUs, at most 4, but one on a
+ * machine of two CPUs or fewer. Measured on our 2-CPU machines, the second CPU added at most a
+ * third to a scan (the two share a core's resources), a worker's start-up costs about a second,
+ * and on a busy machine two threads were slower than one; --threads 2 still asks for them.
+ */
 export function defaultThreads(): number {
   const n = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
-  return Math.max(1, Math.min(4, n));
+  return n <= 2 ? 1 : Math.min(4, n);
 }
 
 export class ScanThreadError extends Error {
