@@ -303,15 +303,8 @@ export async function sendOwedParentLinks(db: Database, mailer: Mailer, baseUrl:
         if (status !== 'skipped') mine[status]++;
       }
     }
-    // Closed once nobody is left to send to and no other run is part way through a batch.
     await db.transaction(async (tx) => {
-      const [closed] = await schoolScope(tx, schoolId).sql<{ sent: number; failed: number }>(
-        `update agreement_resign_runs set finished_at = now(),
-                sent = (select count(*) from agreement_resign_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'sent'),
-                failed = (select count(*) from agreement_resign_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'failed')
-          where school_id = :school and id = $1 and finished_at is null
-            and not exists (select 1 from agreement_resign_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'pending')
-         returning sent, failed`, [run.id]);
+      const closed = await closeBatchedRun(tx, schoolId, 'parentLinks', run.id);
       if (mine.sent || mine.failed || closed) {
         await audit(tx, { schoolId, actor: schedulerActor, action: 'agreements.parent_links_sent', recordType: 'agreement', recordId: run.agreement_id,
           detail: { versionId: run.version_id, sent: mine.sent, failed: mine.failed, finished: Boolean(closed) } });
@@ -325,11 +318,36 @@ export async function sendOwedParentLinks(db: Database, mailer: Mailer, baseUrl:
 
 /** The owed parents' links of every school (or only schoolId). Reads the runs across schools (the job's list of work); all else goes through each school's scope. */
 export async function runOwedParentLinks(db: Database, mailer: Mailer, baseUrl: string, opts: { schoolId?: string; batchSize?: number } = {}) {
+  return forEachSchoolOwed(db, 'parentLinks', opts.schoolId, (schoolId) => sendOwedParentLinks(db, mailer, baseUrl, schoolId, { batchSize: opts.batchSize }));
+}
+
+/** The two kinds of batched email run: each run's table, and the table of the recipients it has claimed. */
+const batchedRuns = {
+  parentLinks: { runs: 'agreement_resign_runs', recipients: 'agreement_resign_recipients' },
+  renewalReminders: { runs: 'agreement_reminder_runs', recipients: 'agreement_reminder_recipients' },
+} as const;
+type BatchedRun = keyof typeof batchedRuns;
+
+/** Closes a run, with its counts, once nobody is left to send to and no other run is part way through a batch. Returns whether it closed. */
+async function closeBatchedRun(tx: Queryable, schoolId: string, kind: BatchedRun, runId: string): Promise<boolean> {
+  const { runs, recipients } = batchedRuns[kind];
+  const [closed] = await schoolScope(tx, schoolId).sql(
+    `update ${runs} set finished_at = now(),
+            sent = (select count(*) from ${recipients} r where r.school_id = :school and r.run_id = $1 and r.status = 'sent'),
+            failed = (select count(*) from ${recipients} r where r.school_id = :school and r.run_id = $1 and r.status = 'failed')
+      where school_id = :school and id = $1 and finished_at is null
+        and not exists (select 1 from ${recipients} r where r.school_id = :school and r.run_id = $1 and r.status = 'pending')
+     returning id`, [runId]);
+  return Boolean(closed);
+}
+
+/** Sends what every school (or only schoolId) with an unfinished run of this kind is owed. Reads the runs across schools (the job's list of work); all else goes through each school's scope. */
+async function forEachSchoolOwed(db: Database, kind: BatchedRun, onlySchoolId: string | undefined, send: (schoolId: string) => Promise<{ sent: number; failed: number }>) {
   const out = { sent: 0, failed: 0 };
   const schools = (await db.query<{ school_id: string }>(
-    `select distinct school_id from agreement_resign_runs where finished_at is null and ($1::uuid is null or school_id = $1) order by school_id`, [opts.schoolId ?? null])).rows;
+    `select distinct school_id from ${batchedRuns[kind].runs} where finished_at is null and ($1::uuid is null or school_id = $1) order by school_id`, [onlySchoolId ?? null])).rows;
   for (const { school_id: schoolId } of schools) {
-    const r = await sendOwedParentLinks(db, mailer, baseUrl, schoolId, { batchSize: opts.batchSize });
+    const r = await send(schoolId);
     out.sent += r.sent;
     out.failed += r.failed;
   }
@@ -423,15 +441,8 @@ export async function sendOwedRenewalReminders(db: Database, mailer: Mailer, bas
         if (status !== 'skipped') mine[status]++;
       }
     }
-    // Closed once nobody is left to remind and no other run is part way through a batch.
     await db.transaction(async (tx) => {
-      const [closed] = await schoolScope(tx, schoolId).sql<{ sent: number; failed: number }>(
-        `update agreement_reminder_runs set finished_at = now(),
-                sent = (select count(*) from agreement_reminder_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'sent'),
-                failed = (select count(*) from agreement_reminder_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'failed')
-          where school_id = :school and id = $1 and finished_at is null
-            and not exists (select 1 from agreement_reminder_recipients r where r.school_id = :school and r.run_id = $1 and r.status = 'pending')
-         returning sent, failed`, [run.id]);
+      const closed = await closeBatchedRun(tx, schoolId, 'renewalReminders', run.id);
       if (mine.sent || mine.failed || closed) {
         await audit(tx, { schoolId, actor: schedulerActor, action: 'agreements.renewal_reminders_sent', recordType: 'agreement', recordId: run.agreement_id,
           detail: { sent: mine.sent, failed: mine.failed, finished: Boolean(closed) } });
@@ -445,15 +456,7 @@ export async function sendOwedRenewalReminders(db: Database, mailer: Mailer, bas
 
 /** The owed renewal reminders of every school (or only schoolId). Reads the runs across schools (the job's list of work); all else goes through each school's scope. */
 export async function runOwedRenewalReminders(db: Database, mailer: Mailer, baseUrl: string, opts: { schoolId?: string; batchSize?: number; now?: Date } = {}) {
-  const out = { sent: 0, failed: 0 };
-  const schools = (await db.query<{ school_id: string }>(
-    `select distinct school_id from agreement_reminder_runs where finished_at is null and ($1::uuid is null or school_id = $1) order by school_id`, [opts.schoolId ?? null])).rows;
-  for (const { school_id: schoolId } of schools) {
-    const r = await sendOwedRenewalReminders(db, mailer, baseUrl, schoolId, opts);
-    out.sent += r.sent;
-    out.failed += r.failed;
-  }
-  return out;
+  return forEachSchoolOwed(db, 'renewalReminders', opts.schoolId, (schoolId) => sendOwedRenewalReminders(db, mailer, baseUrl, schoolId, opts));
 }
 
 /** For the parents' page: the version whose links are being sent, and how many parents are still to be sent one. Null when none is owed. */

@@ -1,25 +1,12 @@
 // `harbour monitor scan` as a person runs it: a child process, no database.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { runHarbourWithoutDatabase } from '../../testing/harbour-process';
+import { join } from 'node:path';
 
-const root = resolve(import.meta.dirname, '../../..');
 const fixture = (n: string) => join('src/modules/monitoring/fixtures', n);
 
-function harbour(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent' };
-  delete env.NODE_TEST_CONTEXT;
-  delete env.DATABASE_URL;
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['bin/harbour.mjs', ...args], { cwd: root, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const harbour = runHarbourWithoutDatabase;
 
 test('scan --json writes one object per alert with exactly the agreed fields, and a summary to standard error', async () => {
   const r = await harbour(['monitor', 'scan', '--json', fixture('squid-access.log')]);

@@ -2,6 +2,7 @@
 // same order, the same rejected lines and counts, the same notes, whatever the parts' boundaries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { runHarbourWithoutDatabase } from '../../testing/harbour-process';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -238,19 +239,7 @@ test('worker threads start when tsx is registered in the main thread only, as bi
   });
 });
 
-function harbour(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent' };
-  delete env.NODE_TEST_CONTEXT;
-  delete env.DATABASE_URL;
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['bin/harbour.mjs', ...args], { cwd: root, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const harbour = runHarbourWithoutDatabase;
 
 test('harbour monitor scan --threads 2 on a file over 8 MiB (workers loaded through bin/harbour.mjs) writes what --threads 1 writes', async () => {
   await inTempDir(async (dir) => {
