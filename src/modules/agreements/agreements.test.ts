@@ -741,8 +741,16 @@ describe('the visitors kiosk', () => {
     await office.post('/kiosk', { ...form, email: uniqueEmail('namesake') }, { from: '/kiosk' });
     assert.equal((await people()).length, 3);
     assert.equal((await sigs()).length, 3);
+    // A visitor on record without an address: someone typing their name with an address of their
+    // own does not get it added to that record (it would receive the visitor's copies).
+    const noAddress = { ...form, given_name: 'Jory', family_name: 'Pascoe', email: '' };
+    await office.post('/kiosk', noAddress, { from: '/kiosk' });
+    const [jory] = await q(`select id, email from people where school_id = $1 and kind = 'visitor' and family_name = 'Pascoe'`, [s.id]);
+    await office.post('/kiosk', { ...noAddress, email: uniqueEmail('someone.else') }, { from: '/kiosk' });
+    assert.equal((await q(`select email from people where id = $1`, [jory.id]))[0].email, null, "the first visitor's record has no address added");
+    assert.equal((await people()).length, 5);
     const [{ n }] = await q(`select count(*)::int as n from audit_events where school_id = $1 and action = 'person.created' and detail->>'via' = 'kiosk'`, [s.id]);
-    assert.equal(n, 3, 'a person.created entry only for the people made');
+    assert.equal(n, 5, 'a person.created entry only for the people made');
   });
 
   test("every visit goes in the visitors' log: a returning visitor's visits each with their host and date, one signature; a double tap is one visit", async () => {

@@ -255,15 +255,14 @@ export async function findOrAddVisitor(db: Queryable, schoolId: string,
     `select id, email from people
       where school_id = :school and kind = 'visitor' and left_on is null
         and ${foldedSql('given_name')} = $1 and ${foldedSql('family_name')} = $2 and ${foldedSql('organisation_name')} = $3
-        and ($4::text is null or email is null or lower(email) = lower($4))
+        and ($4::text is null or lower(email) = lower($4))
       order by ($4::text is not null and lower(email) = lower($4)) desc nulls last, created_at limit 1`,
     [folded(v.given_name), folded(v.family_name), folded(v.organisation), email],
   );
-  if (found) {
-    // A returning visitor who now gives an address for their copy: keep it with them.
-    if (email && !found.email) await scope.update('people', { id: found.id }, { email, updated_at: new Date() });
-    return { id: found.id, created: false };
-  }
+  // An address typed at the kiosk is never added to a record it matched by name: anyone at the
+  // tablet could otherwise send a visitor's future copies to themselves. A visitor first seen
+  // without an address who now gives one is, for the register, a new visitor.
+  if (found) return { id: found.id, created: false };
   const visitor = await scope.insert<{ id: string }>('people', {
     kind: 'visitor', given_name: v.given_name.trim(), family_name: v.family_name.trim(), organisation_name: v.organisation?.trim() || null, email,
   });

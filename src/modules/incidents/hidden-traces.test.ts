@@ -127,3 +127,17 @@ test("access withdrawn on a concern the headteacher may not see is, on the regis
   const dsl = await (await signedIn(t.app, school.personas.dsl)).get(`/technology-access/people/${headId}`);
   assert.ok(dsl.body.includes(concern.reference), 'the safeguarding lead, who may see it, is told which incident');
 });
+
+test("an unsent draft is its author's alone: the audit trail shows nobody else that one was begun", async () => {
+  const teacher = await signedIn(t.app, school.personas.teacher);
+  const saved = await teacher.post('/incidents/new', { summary: 'Begun, not sent: about a member of staff', intent: 'submit', category: '', concern_about: 'headteacher' }, { from: '/incidents/new' });
+  assert.equal(saved.statusCode, 400, 'the incomplete report comes back, kept as a draft');
+  const [draft] = (await t.db.query(`select id from audit_events where school_id = $1 and action = 'incident.draft_saved' and actor_user_id = $2`, [school.id, school.personas.teacher.userId])).rows;
+  assert.ok(draft, 'the draft was saved and audited');
+  for (const who of [school.personas.headteacher, school.personas.dsl]) {
+    const c = await signedIn(t.app, who);
+    const trail = await wholeTrail(c, 'action=draft');
+    assert.ok(!trail.includes('incident.draft_saved'), 'another person does not see that a draft was begun');
+    assert.ok(!(await c.get('/audit.csv?action=draft')).body.includes('incident.draft_saved'));
+  }
+});

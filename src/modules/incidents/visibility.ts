@@ -96,7 +96,7 @@ export function incidentsFor(ctx: { personId: string | null; roles: readonly Rol
 /**
  * A condition on the audit trail (`audit_events` as `alias`) that keeps out every entry which
  * would tell this viewer about an incident they may not see in full: entries whose record is
- * such an incident; a person's incident chronology being viewed, or their access being removed
+ * such an incident, or someone else's unsent draft; a person's incident chronology being viewed, or their access being removed
  * by an incident, when that person is involved in such an incident; and anyone else viewing the
  * viewer's own chronology (so that the subject of a concern never learns of it that way). Run it
  * through IncidentScope.sql; `userParam` is the placeholder holding the viewer's user id.
@@ -110,6 +110,8 @@ export function auditVisibleSql(alias: string, userParam: string): string {
      where ip.school_id = :school and ip.incident_id::text not in (${seen})`;
   return `not coalesce(
     (${a}.record_type = 'incident' and ${a}.record_id not in (${seen}))
+    -- A draft is its author's alone until it is sent: nobody else learns that one was begun.
+    or (${a}.record_type = 'incident_draft' and ${a}.actor_user_id is distinct from ${userParam}::uuid)
     or (${a}.record_type = 'person'
         and (${a}.action = 'person.incident_chronology_viewed' or (${a}.action like 'technology_access.%' and ${a}.detail->>'sourceType' = 'incident'))
         and (${a}.record_id in (${involvedInHidden})
