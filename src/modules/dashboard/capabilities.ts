@@ -10,6 +10,8 @@ interface Capability {
    * permissions/actions.ts; the dashboard asks that table rather than keeping a list of roles.
    */
   anyOf: Action[];
+  /** Not shown to users who may take any of these (they have a fuller place for the same thing). */
+  unlessAnyOf?: Action[];
   available: boolean;
 }
 
@@ -17,7 +19,7 @@ interface Capability {
 export const capabilities: Capability[] = [
   { title: 'Report a concern', description: 'Record an online safety incident in a minute, and follow it through.', href: '/incidents/new', anyOf: ['incidents:report'], available: true },
   { title: 'Incident log', description: 'The incidents you reported or handle, their status, and each person’s chronology.', href: '/incidents', anyOf: ['incidents:triage', 'incidents:review'], available: true },
-  { title: 'Your reports', description: 'The concerns you have reported and where each one has got to.', href: '/incidents', anyOf: ['incidents:list'], available: true },
+  { title: 'Your reports', description: 'The concerns you have reported and where each one has got to.', href: '/incidents', anyOf: ['incidents:list'], unlessAnyOf: ['incidents:triage', 'incidents:review'], available: true },
   { title: 'Your acceptable use agreement', description: 'Read and sign the agreement for your role before you use school technology.', href: '/agreements', anyOf: ['agreements:sign'], available: true },
   { title: 'Acceptable use agreements', description: 'Who has signed, who is due, renewals, the kiosk and class sessions.', href: '/agreements/compliance', anyOf: ['agreements:manage', 'agreements:compliance'], available: true },
   { title: 'Technology access', description: 'Who may not use school technology at the moment, and the kind of reason.', href: '/technology-access', anyOf: ['technology:view', 'technology:export'], available: true },
@@ -33,7 +35,5 @@ export const capabilities: Capability[] = [
 
 /** The capabilities this user may use, each once: a lead sees the incident log rather than also "your reports". */
 export function capabilitiesFor(ctx: RequestContext) {
-  const shown = capabilities.filter((c) => c.anyOf.some((a) => ctx.can(a)));
-  const leadsLog = shown.some((c) => c.title === 'Incident log');
-  return shown.filter((c) => !(leadsLog && c.title === 'Your reports'));
+  return capabilities.filter((c) => c.anyOf.some((a) => ctx.can(a)) && !c.unlessAnyOf?.some((a) => ctx.can(a)));
 }

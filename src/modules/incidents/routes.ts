@@ -314,6 +314,7 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     let page: ReportPageData | null = null;
     let status = 200;
     let f: z.output<typeof reportSchema> | null = null;
+    const categories = await categoriesOf(db, schoolId);
     if (typeof add_person === 'string' && uuid.test(add_person)) {
       // Finding and adding people re-renders the form with everything typed so far kept.
       const role = typeof body.find_role === 'string' && body.find_role in involvementRoles ? body.find_role : 'affected';
@@ -342,7 +343,7 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
       }
     } else {
       const form = parseForm(reportSchema, body);
-      const websiteErrors = form.ok ? websiteReportErrors(form.data, await categoriesOf(db, schoolId)) : [];
+      const websiteErrors = form.ok ? websiteReportErrors(form.data, categories) : [];
       if (!form.ok || websiteErrors.length) {
         page = { values, people, errors: form.ok ? websiteErrors : form.errors };
         status = 400;
@@ -352,7 +353,7 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     // The files chosen: checked by evidence.ts and sealed on disk now; their rows are written in
     // the one transaction below (with the incident, or with the draft), and the files removed
     // again if it fails. Refused files (and every file for suspected illegal material) are not kept.
-    const illegal = (await categoriesOf(db, schoolId)).find((c) => c.id === values.category)?.suspected_illegal_material ?? false;
+    const illegal = categories.find((c) => c.id === values.category)?.suspected_illegal_material ?? false;
     const chosen = storeChosenFiles(deps.config.dataDir, schoolId, uploadedFiles(evidence), illegal);
     const draftIn = draftIdOf(values.draft_id);
     let removed: string[] = [];
