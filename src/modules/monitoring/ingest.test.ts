@@ -11,6 +11,7 @@ import { closeTestDb, makeSchool, readOutbox, testDb } from '../../testing/harne
 import { connectionUrl } from '../../platform/db/scratch-database';
 import { createMailer } from '../../platform/mail/mailer';
 import { ingestFile } from './ingest';
+import { acknowledgeAlert, dismissAlert } from './service';
 
 const root = resolve(import.meta.dirname, '../../..');
 const fixture = join(root, 'src/modules/monitoring/fixtures/squid-access.log');
@@ -224,6 +225,42 @@ test('an alert a repeat raises to critical during ingest is told to the safeguar
   appendFileSync(path, row('05/03/2024 09:03:00', 'four.example') + '\n');
   await ingestFile(db, path, { schoolId: school.id, mailer, baseUrl: 'http://harbour.test' });
   assert.equal(alertMail().length, 2);
+});
+
+test('an alert acknowledged or dismissed while high goes back into the queue as new when repeats raise it to critical, and the lead is told', async () => {
+  const by = { actor: { userId: null, label: 'test' }, personId: null, ip: null };
+  for (const act of ['acknowledge', 'dismiss'] as const) {
+    const school = await makeSchool(db);
+    const outbox = mkdtempSync(join(work, `returned-${act}-`));
+    const mailer = createMailer({ from: 'Harbour <harbour@test>', outboxDir: outbox });
+    const path = join(work, `returned-${act}.csv`);
+    const row = (time: string, site: string) => `${time},pupil.r2,10.40.0.78,Year 9,403,https://${site}/,Self Harm`;
+    writeFileSync(path, ['Time,Username,Source IP,Group,HTTP code,URL,Categories', row('05/03/2024 10:00:00', 'one.example'), row('05/03/2024 10:01:00', 'two.example')].join('\n') + '\n');
+    await ingestFile(db, path, { schoolId: school.id, mailer, baseUrl: 'http://harbour.test' });
+    const [alert] = await alertsOf(school.id);
+    assert.equal(alert.severity, 'high');
+    const id = (await db.query('select id from monitoring_alerts where school_id = $1', [school.id])).rows[0].id;
+    if (act === 'acknowledge') await acknowledgeAlert(db, school.id, id, by);
+    else await dismissAlert(db, school.id, id, 'a PSHE lesson on self-harm support', by);
+    appendFileSync(path, row('05/03/2024 10:02:00', 'three.example') + '\n');
+    await ingestFile(db, path, { schoolId: school.id, mailer, baseUrl: 'http://harbour.test' });
+    const [after] = (await db.query('select status, severity, dismissed_reason, notified_at from monitoring_alerts where school_id = $1', [school.id])).rows;
+    assert.equal(after.severity, 'critical');
+    assert.equal(after.status, 'new', `${act}d while high, back in the queue once critical`);
+    assert.equal(after.dismissed_reason, null);
+    assert.ok(after.notified_at, 'the leads were told');
+    assert.deepEqual(readOutbox(outbox).filter((m) => /filtering alert/.test(m.subject)).map((m) => m.subject).at(-1), 'Harbour: a new critical filtering alert');
+  }
+  // One already turned into an incident stays with its incident.
+  const school = await makeSchool(db);
+  const path = join(work, 'returned-escalated.csv');
+  const row = (time: string, site: string) => `${time},pupil.r3,10.40.0.79,Year 9,403,https://${site}/,Self Harm`;
+  writeFileSync(path, ['Time,Username,Source IP,Group,HTTP code,URL,Categories', row('05/03/2024 11:00:00', 'one.example'), row('05/03/2024 11:01:00', 'two.example')].join('\n') + '\n');
+  await ingestFile(db, path, { schoolId: school.id });
+  await db.query(`update monitoring_alerts set status = 'escalated' where school_id = $1`, [school.id]);
+  appendFileSync(path, row('05/03/2024 11:02:00', 'three.example') + '\n');
+  await ingestFile(db, path, { schoolId: school.id });
+  assert.deepEqual((await db.query('select status, severity from monitoring_alerts where school_id = $1', [school.id])).rows, [{ status: 'escalated', severity: 'critical' }]);
 });
 
 test('a following ingest killed with kill -9 and started again neither loses nor repeats an alert', async () => {

@@ -131,7 +131,8 @@ export interface StoredAlerts {
 /**
  * Stores alerts for a position (one row per starting line; a repeat updates its group's count,
  * severity and reason). An alert a repeat raises to critical is marked as not yet told, so the
- * next notification (straight after the commit) tells the leads at once.
+ * next notification (straight after the commit) tells the leads at once; if a lead had acknowledged
+ * or dismissed it while it was lesser, it goes back into the queue as new.
  */
 export async function storeAlerts(tx: Queryable, schoolId: string, positionId: string, alerts: PendingAlert[]): Promise<StoredAlerts> {
   if (!alerts.length) return { created: 0, raisedToCritical: 0 };
@@ -152,7 +153,13 @@ export async function storeAlerts(tx: Queryable, schoolId: string, positionId: s
             risk text, severity text, blocked boolean, reason text, group_count integer)
      on conflict (school_id, position_id, line) do update
         set severity = excluded.severity, reason = excluded.reason, group_count = greatest(monitoring_alerts.group_count, excluded.group_count),
-            notified_at = case when excluded.severity = 'critical' and monitoring_alerts.severity <> 'critical' then null else monitoring_alerts.notified_at end
+            notified_at = case when excluded.severity = 'critical' and monitoring_alerts.severity <> 'critical' then null else monitoring_alerts.notified_at end,
+            -- Acknowledged or dismissed before the repeats made it critical: back in the queue as new, the lead's
+            -- earlier decision was about a lesser alert. (One already an incident stays with its incident.)
+            status = case when excluded.severity = 'critical' and monitoring_alerts.severity <> 'critical' and monitoring_alerts.status in ('acknowledged', 'dismissed')
+                          then 'new' else monitoring_alerts.status end,
+            dismissed_reason = case when excluded.severity = 'critical' and monitoring_alerts.severity <> 'critical' and monitoring_alerts.status in ('acknowledged', 'dismissed')
+                          then null else monitoring_alerts.dismissed_reason end
      returning (xmax = 0) as inserted, (xmax <> 0 and severity = 'critical' and notified_at is null) as raised`,
     [positionId, JSON.stringify(rows)]);
   return { created: result.filter((r) => r.inserted).length, raisedToCritical: result.filter((r) => r.raised).length };
