@@ -16,7 +16,11 @@ import { severityRank } from '../src/modules/monitoring/types';
 
 const root = resolve(import.meta.dirname, '..');
 const onlySplit = process.argv.includes('--split') ? process.argv[process.argv.indexOf('--split') + 1] : null;
-const rows: { search: string; label: string; kind: string; split: string }[] = parse(readFileSync(resolve(root, 'src/modules/monitoring/fixtures/labelled-searches.csv'), 'utf8'), { columns: true, skip_empty_lines: true });
+// `--file F.csv` (repeatable) measures another labelled set of the same columns instead of the fixture:
+// a set written blind, before it joins the fixture.
+const files = process.argv.flatMap((a, i) => (a === '--file' ? [resolve(process.argv[i + 1])] : []));
+const rows: { search: string; label: string; kind: string; split: string }[] = (files.length ? files : [resolve(root, 'src/modules/monitoring/fixtures/labelled-searches.csv')])
+  .flatMap((f) => parse(readFileSync(f, 'utf8'), { columns: true, skip_empty_lines: true }));
 const lex = compileLexicon();
 const medium = severityRank('medium');
 

@@ -456,3 +456,16 @@ test('fourth round: units on numbers, "my self", misspelt kill and death words, 
     'hi how are you in french',
   ]) below(q);
 });
+
+test('a search written for or by a parent or member of staff is kept low, method words and all; a pupil saying the same of themselves is not', () => {
+  for (const q of ['signs a teenager is self harming for parents', 'how to talk to my teenager about suicidal thoughts nhs advice', 'parents guide to teen slang unalive kms',
+    'what is pro ana content guide for teachers', 'teacher training how to talk to pupils about self harm']) {
+    const f = assessSearch(lex, q);
+    assert.ok(!f || severityRank(f.severity) < severityRank('medium'), `${q}: ${f?.severity}`);
+    if (f) assert.match(f.reason, /parent or member of staff|context word|lowered/);
+  }
+  for (const q of ['how to talk to my mum about my self harm', 'i want to kms', 'gonna kms tonight', 'im going to kms in a week', 'what is the most painless way to kill myself'])
+    assert.ok(severityRank(assessSearch(lex, q)!.severity) >= severityRank('high'), q);
+  // "kms" as distance is not "kill myself".
+  assert.equal(assessSearch(lex, 'how many kms from london to manchester'), null);
+});

@@ -57,6 +57,8 @@ export interface CompiledLexicon {
   context: string[][];
   /** The context words listed by first word, so a search is read once for all of them. */
   contextIndex: PhraseIndex;
+  /** Words that say a search is written for or by a parent or member of staff ("for parents", "my teenager"): every match is lowered, method and intent too. */
+  frameIndex: PhraseIndex;
   setting: Map<RiskArea, string[][]>;
   /** All-words rules, each listed under the first words of the alternatives of its least common group. */
   rulesByWord: Map<string, Rule[]>;
@@ -126,6 +128,8 @@ export function compileLexicon(set: LexiconSet = loadLexicon()): CompiledLexicon
   }
   const context = set.context.words.map((x) => basicTokens(x)).filter((t) => t.length);
   for (const c of context) words.push(...c);
+  const frames = (set.context.frames ?? []).map((x) => basicTokens(x)).filter((t) => t.length);
+  for (const c of frames) words.push(...c);
   // A word hidden with * ("p*ki") is read first as a word the libraries list as a phrase of its own.
   const phraseWords: string[] = [];
   for (const k of byFirst.keys()) if (byFirst.get(k)!.some((e) => e.tokens.length === 1)) phraseWords.push(k);
@@ -137,7 +141,7 @@ export function compileLexicon(set: LexiconSet = loadLexicon()): CompiledLexicon
       if (t) categoryWords.push({ risk: rule.risk, severity: rule.severity, word: w, spaced: ` ${t} ` });
     }
   }
-  return { set, vocab, byFirst, squashed, longWords, innocent, context, contextIndex: indexPhrases(context), setting, rulesByWord, bypassHosts, categoryWords, libraries };
+  return { set, vocab, byFirst, squashed, longWords, innocent, context, contextIndex: indexPhrases(context), frameIndex: indexPhrases(frames), setting, rulesByWord, bypassHosts, categoryWords, libraries };
 }
 
 function findSeq(tokens: string[], seq: string[], from = 0): number {
@@ -287,7 +291,7 @@ const ageRestricted = new Set<RiskArea>(['drugs', 'gambling', 'violence-weapons'
 /** Words of asking what the law allows ("can you drink alcohol at 16 in a pub"): an age in such a search is not someone seeking the thing. */
 const askingTheLaw = [['legal'], ['legally'], ['illegal'], ['allowed'], ['law'], ['laws'], ['in', 'a', 'pub'], ['with', 'a', 'meal'], ['age', 'limit'], ['legal', 'age']];
 /** Words of getting hold of something: with a low drugs or gambling word, a pupil trying to get it. */
-const obtaining = [['buy'], ['buying'], ['where', 'to', 'get'], ['for', 'sale'], ['real', 'money'], ['order', 'online'], ['delivered']];
+const obtaining = [['buy'], ['buying'], ['cop'], ['copping'], ['where', 'to', 'get'], ['where', 'can', 'i', 'get'], ['for', 'sale'], ['real', 'money'], ['order', 'online'], ['delivered']];
 const obtainRisks = new Set<RiskArea>(['drugs', 'gambling']);
 
 const riskOrder: RiskArea[] = ['illegal-content', 'suicide-self-harm', 'grooming-exploitation', 'extremism', 'violence-weapons', 'eating-disorder', 'sexual-content', 'hate', 'bullying', 'drugs', 'filter-bypass', 'gambling'];
@@ -300,6 +304,7 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
   if (lex.rulesByWord.size) hits.push(...findRules(lex, tokens));
   if (!hits.length) return null;
   const context = firstPresentIndexed(tokens, lex.contextIndex);
+  const frame = firstPresentIndexed(tokens, lex.frameIndex);
   let best: (SearchFinding & { rank: number; len: number }) | null = null;
   for (const h of hits) {
     if (insideInnocent(tokens, h, lex.innocent.get(h.entry.risk) ?? [])) continue;
@@ -312,13 +317,16 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
     if (setting) {
       severity = 'low';
       why += `, lowered to low: a game or story ("${setting}")`;
+    } else if (frame && p.severity !== 'low') {
+      severity = 'low';
+      why += `, lowered to low: written for or by a parent or member of staff ("${frame}")`;
     } else if (context && !p.intent && p.severity !== 'low') {
       severity = 'low';
       why += `, lowered to low by the context word "${context}"`;
     } else if (context && p.intent) {
       why += `; the context word "${context}" does not lower a phrase about method or intent`;
     }
-    if (severity === 'low' && p.severity === 'low' && !setting && !context) {
+    if (severity === 'low' && p.severity === 'low' && !setting && !context && !frame) {
       // Nobody disguises an innocent search: a word of the libraries typed in disguise ("b0mb",
       // "g u n s") is raised to the queue, as is an age-restricted thing sought by someone under age.
       const age = ageRestricted.has(h.entry.risk) && !firstPresent(tokens, askingTheLaw) ? firstPresentIndexed(tokens, underAge) : null;

@@ -304,7 +304,8 @@ export function normaliseSearch(text: string, vocab: Vocabulary): Normalised {
         out.push(...rule.to);
         const was = flags.slice(i, i + n).some(Boolean);
         outFlags.push(...rule.to.map(() => was));
-        found.add(`slang ("${rule.from.join(' ')}")`);
+        // A rule that keeps the words as they are ("my self" before "harm") only stops a later one: nothing was undone.
+        if (rule.to.join(' ') !== rule.from.join(' ')) found.add(`slang ("${rule.from.join(' ')}")`);
         i += n;
         applied = true;
         break;

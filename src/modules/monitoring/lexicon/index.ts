@@ -37,7 +37,7 @@ export interface CategoryRule { words: string[]; risk: RiskArea; severity: Sever
 
 export interface LexiconSet {
   libraries: PhraseLibrary[];
-  context: { version: string; words: string[] };
+  context: { version: string; words: string[]; frames?: string[] };
   slang: { version: string; rules: SlangRule[] };
   categories: { version: string; rules: CategoryRule[] };
 }
