@@ -469,3 +469,11 @@ test('a search written for or by a parent or member of staff is kept low, method
   // "kms" as distance is not "kill myself".
   assert.equal(assessSearch(lex, 'how many kms from london to manchester'), null);
 });
+
+test('emoji used for drugs, knives and guns are read as the words they stand for', () => {
+  assert.deepEqual(normaliseSearch('snap menu 🍃🍄', lex.vocab).tokens, ['snap', 'menu', 'weed', 'shrooms']);
+  assert.deepEqual(normaliseSearch('❄️ day', lex.vocab).tokens, ['snow', 'day']);
+  assert.ok(normaliseSearch('plug 🔌', lex.vocab).disguises.includes('emoji read as words'));
+  // A snow day is still a snow day.
+  assert.equal(assessSearch(lex, 'is it a ❄️ day tomorrow'), null);
+});

@@ -240,8 +240,20 @@ function uncensor(t: string, vocab: Vocabulary): string | null {
 }
 
 /** Normalises a search (already decoded from the URL) into plain tokens. */
+/** Emoji that sellers and buyers use for what the words would give away ("menu 🍃🍄"), read as those words. */
+const emojiWords: Record<string, string> = {
+  '🔌': 'plug', '🍃': 'weed', '🌿': 'weed', '🍁': 'weed', '🥦': 'weed', '🍄': 'shrooms', '💊': 'pills', '❄': 'snow', '⛄': 'snow',
+  '🔪': 'knife', '🗡': 'knife', '🔫': 'gun', '🎰': 'slots',
+};
+const emojiPattern = new RegExp(`(${Object.keys(emojiWords).join('|')})\\uFE0F?`, 'gu');
+
 export function normaliseSearch(text: string, vocab: Vocabulary): Normalised {
   const found = new Set<string>();
+  if (/[^\x00-\x7f]/.test(text)) {
+    const words = text.replace(emojiPattern, (_, e: string) => ` ${emojiWords[e]} `);
+    if (words !== text) found.add('emoji read as words');
+    text = words;
+  }
   const folded = foldCase(text);
   if (folded !== text.toLowerCase()) found.add('accents or look-alike letters');
   let tokens: string[] = [];
