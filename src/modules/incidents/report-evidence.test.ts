@@ -215,3 +215,15 @@ test("a school's archive carries the files kept with drafts as well as incidents
     await removeTemporaryArchive(result.file);
   }
 });
+
+test('choosing more files than the form takes at once keeps the report as a draft with the first ten, and says so on the form', async () => {
+  const teacher = await signedIn(t.app, school.personas.teacher);
+  const files = Array.from({ length: 13 }, (_, i) => ({ name: `note-${String(i + 1).padStart(2, '0')}.txt`, data: Buffer.from(`note ${i + 1}`) }));
+  const res = await postReport(teacher, await report({ summary: 'Thirteen screenshots of a group chat' }), files);
+  assert.equal(res.statusCode, 400, res.body.slice(0, 400));
+  assert.match(res.body, /Up to 10 files can be added at a time, and 13 were chosen: the first 10 are kept with your draft and the other 3 were not added/);
+  assert.match(res.body, /Thirteen screenshots of a group chat/, 'what was typed is on the form again');
+  const kept = await evidenceOfDraft(draftIdIn(res.body));
+  assert.deepEqual(kept.map((f) => f.filename), files.slice(0, 10).map((f) => f.name));
+  assert.equal((await t.db.query(`select count(*)::int as n from incidents where summary = 'Thirteen screenshots of a group chat'`)).rows[0].n, 0, 'nothing sent');
+});

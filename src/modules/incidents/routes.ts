@@ -210,9 +210,19 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     const body: Record<string, unknown> = {};
     const path = req.url.split('?')[0];
     // Evidence uploads take a larger file than the matrix import; the report form several, beside all its fields.
-    const limits = path === '/incidents/new' ? { fileSize: maxEvidenceBytes, files: maxReportFiles, fields: 300, parts: 300 + maxReportFiles }
+    const report = path === '/incidents/new';
+    // The report form reads past its limit of files (to a hard stop well beyond it) so that choosing too
+    // many is a message on the form with everything typed kept, not a refused request; those past the
+    // limit are read through and dropped, never held in memory.
+    const limits = report ? { fileSize: maxEvidenceBytes, files: maxReportFiles * 5, fields: 300, parts: 300 + maxReportFiles * 5 }
       : /^\/incidents\/[^/]+\/evidence$/.test(path) ? { fileSize: maxEvidenceBytes, files: 1, fields: 5, parts: 6 } : undefined;
+    let filesRead = 0;
     for await (const part of req.parts(limits ? { limits } : undefined)) {
+      if (report && part.type === 'file' && part.filename && ++filesRead > maxReportFiles) {
+        for await (const _ of part.file) { /* read through and dropped */ }
+        (req as any).filesOverLimit = filesRead - maxReportFiles;
+        continue;
+      }
       const value = part.type === 'file' ? { filename: part.filename, data: await part.toBuffer(), truncated: part.file.truncated } : String(part.value ?? '');
       const had = body[part.fieldname];
       body[part.fieldname] = had === undefined ? value : [had, value].flat();
@@ -355,6 +365,10 @@ export default async function incidentsRoutes(app: FastifyInstance, deps: AppDep
     // again if it fails. Refused files (and every file for suspected illegal material) are not kept.
     const illegal = categories.find((c) => c.id === values.category)?.suspected_illegal_material ?? false;
     const chosen = storeChosenFiles(deps.config.dataDir, schoolId, uploadedFiles(evidence), illegal);
+    const overLimit = Number((req as any).filesOverLimit ?? 0);
+    if (overLimit && !illegal) {
+      chosen.errors.push({ field: 'evidence', text: `Up to ${maxReportFiles} files can be added at a time, and ${maxReportFiles + overLimit} were chosen: the first ${maxReportFiles} are kept with your draft and the other ${overLimit} were not added. Send the report, then add them from its page.` });
+    }
     const draftIn = draftIdOf(values.draft_id);
     let removed: string[] = [];
     type Created = Awaited<ReturnType<typeof reportIncident>>;
