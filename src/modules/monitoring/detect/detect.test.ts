@@ -459,11 +459,13 @@ test('fourth round: units on numbers, "my self", misspelt kill and death words, 
 
 test('a search written for or by a parent or member of staff is kept low, method words and all; a pupil saying the same of themselves is not', () => {
   for (const q of ['signs a teenager is self harming for parents', 'how to talk to my teenager about suicidal thoughts nhs advice', 'parents guide to teen slang unalive kms',
-    'what is pro ana content guide for teachers', 'teacher training how to talk to pupils about self harm']) {
+    'what is pro ana content guide for teachers', 'teacher training how to talk to pupils about self harm', 'how do i talk to my 13 year old about vaping',
+    'adolescence netflix what does incel mean']) {
     const f = assessSearch(lex, q);
     assert.ok(!f || severityRank(f.severity) < severityRank('medium'), `${q}: ${f?.severity}`);
     if (f) assert.match(f.reason, /parent or member of staff|context word|lowered/);
   }
+  assert.ok(severityRank(assessSearch(lex, 'my 16 year old boyfriend wants nudes')!.severity) >= severityRank('medium'));
   for (const q of ['how to talk to my mum about my self harm', 'i want to kms', 'gonna kms tonight', 'im going to kms in a week', 'what is the most painless way to kill myself'])
     assert.ok(severityRank(assessSearch(lex, q)!.severity) >= severityRank('high'), q);
   // "kms" as distance is not "kill myself".
