@@ -304,3 +304,28 @@ test('a following ingest killed with kill -9 and started again neither loses nor
   assert.deepEqual(got, expected, 'the same alerts as one uninterrupted read: none lost, none repeated');
   assert.equal(got.find((a) => a.line === 4)?.group_count, 2, 'the repeat on line 13 joined the alert stored before the kill');
 });
+
+test("one person's visit to a listed proxy site is one alert in the queue, whatever hosts of the site it reached", async () => {
+  // bench:school-day found a proxy let through raising two high alerts for one visit: one for
+  // www.proxyium.com and one for the page's cdn.proxyium.com, each saying "a visit to proxyium.com".
+  const school = await makeSchool(db);
+  const at = (s: number) => (1772536000 + s).toFixed(3);
+  const who = '24osei';
+  const lines = [
+    `${at(0)}      2 10.20.3.4 NONE_NONE/200 0 CONNECT www.proxyium.com:443 ${who} HIER_NONE/- -`,
+    `${at(1)}    310 10.20.3.4 TCP_MISS/200 48211 GET https://www.proxyium.com/ ${who} HIER_DIRECT/104.21.4.2 text/html`,
+    `${at(2)}      3 10.20.3.4 NONE_NONE/200 0 CONNECT cdn.proxyium.com:443 ${who} HIER_NONE/- -`,
+    `${at(3)}    140 10.20.3.4 TCP_MISS/200 9911 GET https://cdn.proxyium.com/proxy?__cpo=aHR0cHM6Ly93d3cudGlrdG9rLmNvbQ ${who} HIER_DIRECT/104.21.4.3 text/html`,
+    `${at(30)}   290 10.20.3.4 TCP_MISS/200 51001 GET https://www.proxyium.com/proxy?__cpo=aHR0cHM6Ly9kaXNjb3JkLmNvbQ ${who} HIER_DIRECT/104.21.4.2 text/html`,
+    // Another listed site is another alert; so is the same site visited by someone else.
+    `${at(40)}     2 10.20.3.4 NONE_NONE/200 0 CONNECT www.croxyproxy.com:443 ${who} HIER_NONE/- -`,
+    `${at(41)}     3 10.20.3.9 NONE_NONE/200 0 CONNECT cdn.proxyium.com:443 23ward HIER_NONE/- -`,
+  ];
+  const file = join(work, 'proxy-hosts.log');
+  writeFileSync(file, lines.join('\n') + '\n');
+  await ingestFile(db, file, { schoolId: school.id });
+  const got = (await db.query(`select line, user_name, severity, group_count, reason from monitoring_alerts where school_id = $1 order by line`, [school.id])).rows;
+  assert.deepEqual(got.map((a) => [a.line, a.user_name, a.severity, a.group_count]), [[1, who, 'high', 5], [6, who, 'high', 1], [7, '23ward', 'high', 1]]);
+  assert.match(got[0].reason, /a visit to proxyium\.com, a site for getting round the filter, and the filter let it through; 5 requests grouped \(lines 1 to 5\)/);
+  assert.match(got[1].reason, /a visit to croxyproxy\.com/);
+});

@@ -111,15 +111,17 @@ export function assessRequest(lex: CompiledLexicon, req: LogRequest): Assessment
     }
   }
   const bypass = bypassHost(lex, host);
+  let site: string | undefined;
   if (bypass && (!finding || finding.risk !== 'illegal-content')) {
     const sev: Severity = req.blocked ? 'medium' : 'high';
     if (!finding || severityRank(sev) >= severityRank(finding.severity)) {
       finding = { risk: 'filter-bypass', severity: sev, reason: req.blocked ? `a visit to ${bypass}, a site for getting round the filter; the filter blocked it` : `a visit to ${bypass}, a site for getting round the filter, and the filter let it through` };
+      site = bypass;
     }
   }
   if (!finding) return null;
   const asset = !search && isAsset(parts, req.mime);
-  return { risk: finding.risk, severity: finding.severity, reason: finding.reason, query, asset, host, suppressed: asset && finding.risk !== 'illegal-content' };
+  return { risk: finding.risk, severity: finding.severity, reason: finding.reason, query, asset, host, ...(site ? { site } : {}), suppressed: asset && finding.risk !== 'illegal-content' };
 }
 
 /** A request's finding on its own (assessRequest), before grouping. */
@@ -132,6 +134,11 @@ export interface Assessment {
   /** A request for a page's images, scripts, styles or fonts. */
   asset: boolean;
   host: string;
+  /**
+   * The listed site a visit to a site for getting round the filter was to ("proxyium.com" for
+   * www.proxyium.com and cdn.proxyium.com alike): one person's visits to it are one alert, whatever the host.
+   */
+  site?: string;
   /** An asset that is no alert of its own: only counted. */
   suppressed: boolean;
 }
@@ -214,9 +221,10 @@ export class Detector {
     }
 
     // One person's repeats of a search are one alert; so are their blocked requests in one risk
-    // area (whatever the site: "several blocked requests of a risk area"), and their visits to one site.
+    // area (whatever the site: "several blocked requests of a risk area"), and their visits to one
+    // site (a listed site for getting round the filter is one site whatever its host: www., cdn., a node).
     const blockedGroup = req.blocked && !query;
-    const key = `${who}\u001f${finding.risk}\u001f${query ? query.toLowerCase().trim() : blockedGroup ? '\u001eblocked' : host}`;
+    const key = `${who}\u001f${finding.risk}\u001f${query ? query.toLowerCase().trim() : blockedGroup ? '\u001eblocked' : a.site ?? host}`;
     const open = this.groups.get(key);
     if (open) {
       open.count++;
