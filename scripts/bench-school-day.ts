@@ -1087,8 +1087,8 @@ async function makeLog(path: string) {
 // ---------------------------------------------------------------------------------------------
 // Make the log.
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
-const dir = mkdtempSync(join(tmpdir(), 'harbour-school-day-'));
-const logPath = outArg ? resolve(outArg) : join(dir, 'access.log');
+const dir = outArg ? null : mkdtempSync(join(tmpdir(), 'harbour-school-day-'));
+const logPath = dir ? join(dir, 'access.log') : resolve(outArg!);
 console.log(`Seed ${seed0}. A school day (${new Date(dayStart).toISOString()} to ${new Date(dayEnd).toISOString()}) of ${pupils.length} pupils and ${staff.length} staff: ${sessions.length} sessions online.`);
 const genStarted = process.hrtime.bigint();
 await makeLog(logPath);
@@ -1101,7 +1101,7 @@ const nearLabelled = plants.filter((p) => p.kind === 'concerning' && p.query && 
 console.log(`Planted concerning searches sharing four words in a row with a search of the labelled set: ${nearLabelled.length}${nearLabelled.length ? ` (${nearLabelled.map((p) => `#${p.id}`).join(', ')})` : ''}.`);
 if (generateOnly) {
   console.log(JSON.stringify({ lines: counts.lines, megabytes: round(megabytes), searches: counts.searches, distinct_searches: distinctSearches.size, blocked_requests: counts.blocked, auth_challenges: counts.auth407, generate_seconds: round(genSeconds), seed: seed0 }));
-  if (!keep) rmSync(dir, { recursive: true, force: true });
+  if (dir && !keep) rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
 
@@ -1262,7 +1262,7 @@ try {
   db.pool.on('error', () => undefined);
   await closeTestDb();
   await database.release();
-  if (!keep) rmSync(dir, { recursive: true, force: true });
+  if (dir && !keep) rmSync(dir, { recursive: true, force: true });
 }
 console.log('');
 console.log(JSON.stringify(figures));
