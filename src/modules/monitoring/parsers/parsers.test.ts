@@ -39,6 +39,13 @@ test('a Squid CONNECT line carries host:443 and a TCP_DENIED line is a block', (
   assert.equal(r.status, 403);
 });
 
+test('a Squid proxy-authentication challenge (TCP_DENIED/407) is not a block: the request that follows with credentials is the one read', () => {
+  assert.equal(parseSquidLine('1709633712.877      0 10.20.4.31 TCP_DENIED/407 4163 CONNECT omegle.fm:443 - HIER_NONE/- text/html'), null);
+  const r = asRequest(parseSquidLine('1709633712.901      2 10.20.4.31 TCP_DENIED/403 3912 CONNECT omegle.fm:443 pupil.w.ash HIER_NONE/- text/html'));
+  assert.equal(r.blocked, true);
+  assert.equal(r.user, 'pupil.w.ash');
+});
+
 test('a Squid line with "-" for the user has no user', () => {
   assert.equal(asRequest(parseSquidLine(fixtureLines('squid-access.log')[10])).user, null);
 });

@@ -22,6 +22,10 @@ export function parseSquidLine(line: string): ParseResult {
   if (slash === -1) return malformed(`the result code "${f[3].slice(0, 30)}" is not like TCP_MISS/200`);
   const status = Number(f[3].slice(slash + 1));
   const result = f[3].slice(0, slash);
+  // Proxy authentication asked for (TCP_DENIED/407, logged with no user): the browser sends the same
+  // request again with its credentials straight after, and that line is the one that counts. Read as
+  // a block it would be a second alert, under the machine's address, for every risky request.
+  if (status === 407) return null;
   const req: LogRequest = {
     time: Math.round(Number(f[0]) * 1000),
     client: f[2] === '-' ? null : f[2],
