@@ -77,7 +77,7 @@ test('harbour --help prints the usage and lists the commands', async () => {
 });
 
 test('every subcommand prints its own usage with --help', async () => {
-  const paths = commandPaths(buildProgram()).filter((p) => p.at(-1) !== 'help');
+  const paths = commandPaths(await buildProgram()).filter((p) => p.at(-1) !== 'help');
   assert.ok(paths.some((p) => p.join(' ') === 'user add'));
   assert.ok(paths.some((p) => p.join(' ') === 'audit verify'));
   const results: [string[], Ran][] = [];

@@ -1,18 +1,32 @@
-import { Command, Option } from 'commander';
-import { loadConfig } from '../config';
-import { createLogger } from '../platform/logger';
-import { openDatabase } from '../platform/db/database';
-import { chainFor, verifyAuditTrail } from '../platform/audit/audit';
-import { setupRealSchool, installationMode, addPerson, createAccount } from '../modules/schools/service';
-import { demoPassword, seedDemo, demoSignInText } from '../modules/schools/demo';
+import { Option, type Command } from 'commander';
+import type { openDatabase } from '../platform/db/database';
 import { isRole, roleNames, type Role } from '../platform/permissions/roles';
-import { registerPeopleCommands } from '../modules/people/cli';
-import { registerMonitorCommands } from '../modules/monitoring/cli';
-import { registerArchiveCommands } from '../modules/archive/cli';
-import { registerAgreementCommands } from '../modules/agreements/cli';
+import { harbourProgram } from './program';
+
+// Everything a command needs beyond commander is imported when that command runs, and a module's
+// commands are added only when they may be the one asked for (commandModules): `harbour monitor
+// scan` never loads the database, the web server or the mailer.
+
+/**
+ * The modules that add commands of their own, by the first word of those commands. A first word
+ * not listed here (none, "help", a mistake, or a command a module has added since) loads them all,
+ * so the help, the "did you mean" suggestions and every command are always whole.
+ */
+const commandModules = {
+  people: async () => (await import('../modules/people/cli')).registerPeopleCommands,
+  monitor: async () => (await import('../modules/monitoring/cli')).registerMonitorCommands,
+  archive: async () => (await import('../modules/archive/cli')).registerArchiveCommands,
+  agreements: async () => (await import('../modules/agreements/cli')).registerAgreementCommands,
+} satisfies Record<string, () => Promise<(program: Command) => void>>;
+const moduleOf: Record<string, keyof typeof commandModules> = { people: 'people', monitor: 'monitor', export: 'archive', import: 'archive', agreements: 'agreements' };
+/** The commands this file adds itself. */
+const ownCommands = new Set(['serve', 'migrate', 'setup', 'demo', 'user', 'audit']);
 
 /** Opens the database for one command and closes it after, whatever happens. */
 export async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> {
+  const { loadConfig } = await import('../config');
+  const { createLogger } = await import('../platform/logger');
+  const { openDatabase } = await import('../platform/db/database');
   const config = loadConfig();
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const opened = await openDatabase(config, log, { mode: 'tool' });
@@ -55,11 +69,12 @@ export async function resolveSchool(db: { query: any }, id?: string): Promise<{ 
   fail(`This database holds ${schools.length} schools; name one with --school <id>:\n${schools.map((x) => `  ${x.id}  ${x.name}`).join('\n')}`);
 }
 
-export function buildProgram(): Command {
-  const program = new Command('harbour')
-    .description("Harbour runs a school's online safety policy as software.")
-    .showHelpAfterError()
-    .addHelpText('after', '\nSettings come from the environment: PORT, DATA_DIR, DATABASE_URL, SMTP_URL, MAIL_FROM, BASE_URL (see README.md).');
+/**
+ * The harbour command. Given the command line, only the module whose command it names is loaded
+ * (see commandModules); without one, every command is added.
+ */
+export async function buildProgram(argv?: string[]): Promise<Command> {
+  const program = harbourProgram();
 
   program.command('serve').description('start the web server (the same as npm start)').action(async () => {
     await import('../main');
@@ -85,6 +100,7 @@ export function buildProgram(): Command {
       if (!/^[^@\s]+@[^@\s]+$/.test(o.adminEmail)) fail('--admin-email: enter an email address like name@school.org.uk');
       const previous = process.env.HARBOUR_NO_DEMO;
       process.env.HARBOUR_NO_DEMO = '1';
+      const { setupRealSchool } = await import('../modules/schools/service');
       try {
         await withDatabase(async (db) => {
           const r = await setupRealSchool(db, { schoolName: o.schoolName, urn: o.urn, adminEmail: o.adminEmail, adminGivenName: o.adminGivenName, adminFamilyName: o.adminFamilyName, adminPassword: password });
@@ -101,6 +117,9 @@ export function buildProgram(): Command {
     .description('reset the demo data (only on a database that holds demo data or nothing)')
     .option('--accounts', 'list the demo accounts without changing anything')
     .action(async (o) => {
+      const { installationMode } = await import('../modules/schools/service');
+      const { demoPassword, seedDemo, demoSignInText } = await import('../modules/schools/demo');
+      const { loadConfig } = await import('../config');
       await withDatabase(async (db) => {
         const mode = await installationMode(db);
         if (mode === 'real') fail('This database holds a real school: demo data is never added to it.');
@@ -130,6 +149,7 @@ export function buildProgram(): Command {
       if (bad.length) fail(`--roles: not a role: ${bad.join(', ')}. Roles are: ${roleNames.join(', ')}`);
       if (!/^[^@\s]+@[^@\s]+$/.test(o.email)) fail('--email: enter an email address like name@school.org.uk');
       const password = o.password ?? process.env.HARBOUR_USER_PASSWORD;
+      const { addPerson, createAccount } = await import('../modules/schools/service');
       await withDatabase(async (db) => {
         const school = await resolveSchool(db, o.school);
         try {
@@ -149,6 +169,7 @@ export function buildProgram(): Command {
     .description('check every entry still fits the hash chain; names the first that does not')
     .addOption(new Option('--school <id>', "check only this school's chain (default: every chain)"))
     .action(async (o) => {
+      const { chainFor, verifyAuditTrail } = await import('../platform/audit/audit');
       const result = await withDatabase(async (db) => {
         const chain = o.school ? chainFor((await resolveSchool(db, o.school)).id) : undefined;
         return verifyAuditTrail(db, { chain });
@@ -160,13 +181,15 @@ export function buildProgram(): Command {
       console.log(`The audit trail is whole: ${result.checked} entries in ${result.chains} chains checked.`);
     });
 
-  registerPeopleCommands(program);
-  registerMonitorCommands(program);
-  registerArchiveCommands(program);
-  registerAgreementCommands(program);
+  const first = argv?.slice(2).find((a) => !a.startsWith('-'));
+  const all = Object.keys(commandModules) as (keyof typeof commandModules)[];
+  const wanted = first === undefined ? all : ownCommands.has(first) ? [] : Object.hasOwn(moduleOf, first) ? [moduleOf[first]] : all;
+  for (const register of await Promise.all(wanted.map((m) => commandModules[m]()))) register(program);
+  // The lists above out of date (a command moved or renamed): every command, as without a command line.
+  if (first !== undefined && wanted !== all && !program.commands.some((c) => c.name() === first || c.aliases().includes(first))) return buildProgram();
   return program;
 }
 
 export async function run(argv: string[]) {
-  await buildProgram().parseAsync(argv);
+  await (await buildProgram(argv)).parseAsync(argv);
 }

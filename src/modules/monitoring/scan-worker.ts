@@ -1,8 +1,8 @@
-// A scan's worker thread (started by scan-threads.ts through scan-worker.mjs): compiles the
-// libraries, then reads the parts of files it is sent (scan-part.ts), one after another in the
-// order sent, and posts each part's result back.
+// A scan's worker thread (started by scan-threads.ts through scan-worker.mjs): loads the compiled
+// libraries (lexicon-cache.ts), then reads the parts of files it is sent (scan-part.ts), one after
+// another in the order sent, and posts each part's result back.
 import { parentPort, workerData } from 'node:worker_threads';
-import { compileLexicon } from './detect/matcher';
+import { harbourLexicon } from './lexicon-cache';
 import { PartReader, type PartJob, type PartResult } from './scan-part';
 
 export type ToWorker = ({ type: 'part' } & PartJob) | { type: 'close' };
@@ -14,7 +14,7 @@ export interface WorkerData { exitAtPart?: number }
 const port = parentPort!;
 const { exitAtPart } = (workerData ?? {}) as WorkerData;
 let parts = 0;
-const reader = new PartReader(compileLexicon());
+const reader = new PartReader(harbourLexicon());
 const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
 
 // One message at a time: a part is read to its end before the next (the read buffers are shared).

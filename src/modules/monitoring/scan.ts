@@ -6,7 +6,8 @@ import { openLog, splitLines } from './parsers/lines';
 import { parserFor } from './parsers/parser-for';
 import { hostKey, type LineParser } from './parsers/types';
 import { Detector, type DetectorOptions } from './detect/alerts';
-import { compileLexicon, type CompiledLexicon } from './detect/matcher';
+import type { CompiledLexicon } from './detect/matcher';
+import { harbourLexicon } from './lexicon-cache';
 import { lineSink, type LineStats } from './scan-lines';
 import { defaultThreads, ScanPool, threadMinBytes } from './scan-threads';
 import type { Alert, LogFormat, LogRequest } from './types';
@@ -46,7 +47,7 @@ export interface ScanSummary {
 
 export interface ScanOptions extends DetectorOptions {
   format?: LogFormat;
-  /** Libraries of the caller's own. A scan with them stays in the main thread (the worker threads compile Harbour's own). */
+  /** Libraries of the caller's own. A scan with them stays in the main thread (the worker threads load Harbour's own). */
   lexicon?: CompiledLexicon;
   /**
    * Worker threads for a large plain file (default: the CPUs, at most 4); 1 reads everything in the
@@ -125,9 +126,9 @@ function settleFormat(source: string, head: string[], named: LogFormat | undefin
 export async function scanLogs(files: string[], opts: ScanOptions): Promise<ScanSummary> {
   const threads = opts.lexicon ? 1 : Math.max(1, Math.floor(opts.threads ?? defaultThreads()));
   const plans = await Promise.all(files.map((f) => planFile(f, threads, opts.threadMinBytes ?? threadMinBytes)));
-  // Worker threads start now and compile the libraries while this thread does the same.
+  // Worker threads start now and load the libraries (lexicon-cache.ts) while this thread does the same.
   const pool = plans.some((p) => p.threaded) ? new ScanPool(threads, !opts.workersOnly, opts.workerExitAtPart ? { exitAtPart: opts.workerExitAtPart } : undefined) : null;
-  const lex = opts.lexicon ?? compileLexicon();
+  const lex = opts.lexicon ?? harbourLexicon();
   // The listed bypass sites by a number made from their name (a cheap first check of every skipped line).
   const bypassKeys = new Set<number>();
   for (const h of lex.bypassHosts) bypassKeys.add(hostKey(h));
