@@ -172,6 +172,7 @@ function memoryMatchesDisk(): boolean {
     slang: file('slang.json'),
     categories: file('categories.json'),
   };
+  if (existsSync(join(lexiconDir, 'model.json'))) disk.model = file('model.json');
   return isDeepStrictEqual(disk, set) && isDeepStrictEqual(file('lists.json'), wordLists());
 }
 

@@ -60,5 +60,6 @@ export async function schoolLexicon(db: Queryable, schoolId: string): Promise<Co
     // An excluded phrase also stops the all-words rules whose words it holds ("unblocked games").
     innocent: [...l.innocent, ...rows.filter((r) => r.action === 'exclude' && r.risk === l.risk && r.match !== 'all').map((r) => r.phrase)],
   }));
-  return compileLexicon({ ...base, libraries });
+  // The trained second opinion stays quiet on a search holding a phrase the school excluded.
+  return compileLexicon({ ...base, libraries, exclusions: rows.filter((r) => r.action === 'exclude' && r.match !== 'all').map((r) => r.phrase) });
 }

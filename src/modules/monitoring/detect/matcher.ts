@@ -4,6 +4,7 @@
 import { basicTokens, buildVocabulary, normaliseSearch, type Vocabulary } from './normalise';
 import { loadLexicon, parseAllWords, wordLists, type LexiconSet, type Phrase, type PhraseLibrary } from '../lexicon/index';
 import { severityRank, type RiskArea, type Severity } from '../types';
+import { compileModel, modelOpinion, type CompiledModel } from './model';
 
 interface Entry { tokens: string[]; phrase: Phrase; risk: RiskArea }
 
@@ -66,12 +67,22 @@ export interface CompiledLexicon {
   /** The filter's category words, already tokenised, in the order the rules list them. */
   categoryWords: { risk: RiskArea; severity: Severity; word: string; spaced: string }[];
   libraries: Map<RiskArea, PhraseLibrary>;
+  /** The trained second opinion, or null (none shipped, or left out). */
+  model: CompiledModel | null;
+  /** The school's excluded phrases, as tokens: the model raises no search holding one. */
+  modelExclusions: string[][];
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V) {
   const l = m.get(k);
   if (l) l.push(v);
   else m.set(k, [v]);
+}
+
+/** The libraries alone, without the trained second opinion: what the libraries' own tests measure. */
+export function compileRulesOnly(set: LexiconSet = loadLexicon()): CompiledLexicon {
+  const { model: _model, ...rules } = set;
+  return compileLexicon(rules);
 }
 
 /** Compiles a lexicon set (Harbour's own by default) for matching. */
@@ -141,7 +152,8 @@ export function compileLexicon(set: LexiconSet = loadLexicon()): CompiledLexicon
       if (t) categoryWords.push({ risk: rule.risk, severity: rule.severity, word: w, spaced: ` ${t} ` });
     }
   }
-  return { set, vocab, byFirst, squashed, longWords, innocent, context, contextIndex: indexPhrases(context), frameIndex: indexPhrases(frames), setting, rulesByWord, bypassHosts, categoryWords, libraries };
+  return { set, vocab, byFirst, squashed, longWords, innocent, context, contextIndex: indexPhrases(context), frameIndex: indexPhrases(frames), setting, rulesByWord, bypassHosts, categoryWords, libraries,
+    model: set.model ? compileModel(set.model) : null, modelExclusions: (set.exclusions ?? []).map((x) => basicTokens(x)).filter((t) => t.length) };
 }
 
 function findSeq(tokens: string[], seq: string[], from = 0): number {
@@ -302,12 +314,14 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
   if (!tokens.length) return null;
   const hits = findPhrases(lex, tokens);
   if (lex.rulesByWord.size) hits.push(...findRules(lex, tokens));
-  if (!hits.length) return null;
+  if (!hits.length) return lex.model ? modelFinding(lex, tokens, null, !!firstPresentIndexed(tokens, lex.frameIndex)) : null;
   const context = firstPresentIndexed(tokens, lex.contextIndex);
   const frame = firstPresentIndexed(tokens, lex.frameIndex);
   let best: (SearchFinding & { rank: number; len: number }) | null = null;
+  // Whether the libraries judged the search innocent or lowered it on purpose (an innocent phrase, a game, context, a parent's framing): then the model is not asked.
+  let judged = !!frame;
   for (const h of hits) {
-    if (insideInnocent(tokens, h, lex.innocent.get(h.entry.risk) ?? [])) continue;
+    if (insideInnocent(tokens, h, lex.innocent.get(h.entry.risk) ?? [])) { judged = true; continue; }
     const p = h.entry.phrase;
     let severity = p.severity;
     let why = h.spans
@@ -315,12 +329,15 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
       : `matched "${p.phrase}" (${h.entry.risk}, ${p.severity}${p.intent ? ', method or intent' : ''})`;
     const setting = firstPresent(tokens, lex.setting.get(h.entry.risk) ?? []);
     if (setting) {
+      judged = true;
       severity = 'low';
       why += `, lowered to low: a game or story ("${setting}")`;
     } else if (frame && p.severity !== 'low') {
+      judged = true;
       severity = 'low';
       why += `, lowered to low: written for or by a parent or member of staff ("${frame}")`;
     } else if (context && !p.intent && p.severity !== 'low') {
+      judged = true;
       severity = 'low';
       why += `, lowered to low by the context word "${context}"`;
     } else if (context && p.intent) {
@@ -349,6 +366,26 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
       best = { risk: h.entry.risk, severity, phrase: p.phrase, intent: p.intent, reason: `search ${why}`, rank, len };
     }
   }
-  if (!best) return null;
-  return { risk: best.risk, severity: best.severity, phrase: best.phrase, intent: best.intent, reason: best.reason };
+  if (best && best.rank >= severityRank('medium')) return { risk: best.risk, severity: best.severity, phrase: best.phrase, intent: best.intent, reason: best.reason };
+  return modelFinding(lex, tokens, best, judged) ?? (best && { risk: best.risk, severity: best.severity, phrase: best.phrase, intent: best.intent, reason: best.reason });
+}
+
+/**
+ * The trained second opinion, for a search of enough words that no phrase put in the queue: raised
+ * to medium, never higher, when its score passes the threshold. Not for a search written for a
+ * parent or member of staff, nor in an educational context (what lowers a phrase keeps the model
+ * quiet too), nor one that holds a phrase the school excluded.
+ */
+function modelFinding(lex: CompiledLexicon, tokens: string[], low: { risk: RiskArea; reason: string } | null, lowered: boolean): SearchFinding | null {
+  const m = lex.model;
+  if (!m || lowered || tokens.length < m.minWords) return null;
+  for (const x of lex.modelExclusions) if (findSeq(tokens, x) !== -1) return null;
+  const o = modelOpinion(m, tokens);
+  if (o.score <= m.threshold) return null;
+  const risk = low?.risk ?? o.risk;
+  const words = o.words.length ? `; the words that weighed most: ${o.words.map((w) => `"${w}"`).join(', ')}` : '';
+  return {
+    risk, severity: 'medium', phrase: '', intent: false,
+    reason: `search worded like concerning searches about ${risk} though no phrase put it in the queue (Harbour's trained second opinion, score ${o.score.toFixed(2)} over ${m.threshold})${words}${low ? `; the libraries alone: ${low.reason}` : ''}`,
+  };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assessSearch, compileLexicon } from './matcher';
+import { assessSearch, compileRulesOnly } from './matcher';
 import { severityRank } from '../types';
 
 // Round 6 (suicide and self-harm, eating disorders, sexual content): general rules for the kinds of
@@ -10,7 +10,8 @@ import { severityRank } from '../types';
 // buddies, a low weight asked as too heavy, living on water, excuses when asked why one never eats,
 // laxative brands and teas, exercising off what was eaten, water-loading before a weigh-in, keeping
 // weight loss from being noticed, cw/gw and BMI goals; thirst traps, braless and nip-slip searches.
-const lex = compileLexicon();
+// The libraries alone: these tests are of the phrase libraries (the trained second opinion has its own, model.test.ts).
+const lex = compileRulesOnly();
 const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
 
 test('round 6 self-harm, eating-disorder and sexual-content variants are raised to the queue', () => {

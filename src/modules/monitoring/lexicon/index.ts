@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRiskArea, isSeverity, riskAreas, type RiskArea, type Severity } from '../types';
 import { basicTokens, type SlangRule } from '../detect/normalise';
+import type { SearchModel } from '../detect/model';
+import { existsSync } from 'node:fs';
 
 /**
  * How a phrase is matched: a whole word, whole words in a row, or (`all`) an all-words rule:
@@ -40,6 +42,10 @@ export interface LexiconSet {
   context: { version: string; words: string[]; frames?: string[] };
   slang: { version: string; rules: SlangRule[] };
   categories: { version: string; rules: CategoryRule[] };
+  /** The trained second opinion (model.json; detect/model.ts), when there is one. */
+  model?: SearchModel;
+  /** Phrases a school excluded: the model raises no search that holds one. */
+  exclusions?: string[];
 }
 
 const dir = import.meta.dirname;
@@ -148,6 +154,7 @@ export function loadLexicon(): LexiconSet {
   if (cached) return cached;
   const libraries = riskAreas.map((r) => validateLibrary(readJson(`${r}.json`), `lexicon/${r}.json`));
   cached = { libraries, context: readJson('context.json'), slang: readJson('slang.json'), categories: readJson('categories.json') };
+  if (existsSync(join(dir, 'model.json'))) cached.model = readJson('model.json');
   return cached;
 }
 
