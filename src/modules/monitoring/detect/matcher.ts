@@ -209,7 +209,7 @@ function matchRule(tokens: string[], rule: Rule): [number, number][] | null {
 }
 
 /** Every all-words rule met by the tokens. Only rules listed under a word of the search are checked. */
-export function findRules(lex: CompiledLexicon, tokens: string[]): Hit[] {
+export function findRules(lex: CompiledLexicon, tokens: string[], judged?: { cancelled: boolean }): Hit[] {
   let hits: Hit[] | null = null;
   const search = ++searchCount;
   for (const t of tokens) {
@@ -220,7 +220,10 @@ export function findRules(lex: CompiledLexicon, tokens: string[]): Hit[] {
       r.tried = search;
       const spans = matchRule(tokens, r);
       if (!spans) continue;
-      if (r.unless.length && firstPresentIndexed(tokens, r.unlessIndex) !== null) continue;
+      if (r.unless.length && firstPresentIndexed(tokens, r.unlessIndex) !== null) {
+        if (judged) judged.cancelled = true;
+        continue;
+      }
       const start = Math.min(...spans.map((s) => s[0]));
       const end = Math.max(...spans.map((s) => s[1]));
       (hits ??= []).push({ entry: { tokens: [], phrase: r.phrase, risk: r.risk }, start, end, spans });
@@ -313,13 +316,15 @@ export function assessSearch(lex: CompiledLexicon, query: string): SearchFinding
   const { tokens, disguised, disguises } = normaliseSearch(query, lex.vocab);
   if (!tokens.length) return null;
   const hits = findPhrases(lex, tokens);
-  if (lex.rulesByWord.size) hits.push(...findRules(lex, tokens));
-  if (!hits.length) return lex.model ? modelFinding(lex, tokens, null, !!firstPresentIndexed(tokens, lex.frameIndex)) : null;
+  // A rule whose words were all there but whose own exception cancelled it: the libraries judged the search, and the model is not asked.
+  const ruleJudged = { cancelled: false };
+  if (lex.rulesByWord.size) hits.push(...findRules(lex, tokens, ruleJudged));
+  if (!hits.length) return lex.model ? modelFinding(lex, tokens, null, ruleJudged.cancelled || !!firstPresentIndexed(tokens, lex.frameIndex)) : null;
   const context = firstPresentIndexed(tokens, lex.contextIndex);
   const frame = firstPresentIndexed(tokens, lex.frameIndex);
   let best: (SearchFinding & { rank: number; len: number }) | null = null;
   // Whether the libraries judged the search innocent or lowered it on purpose (an innocent phrase, a game, context, a parent's framing): then the model is not asked.
-  let judged = !!frame;
+  let judged = !!frame || ruleJudged.cancelled;
   for (const h of hits) {
     if (insideInnocent(tokens, h, lex.innocent.get(h.entry.risk) ?? [])) { judged = true; continue; }
     const p = h.entry.phrase;

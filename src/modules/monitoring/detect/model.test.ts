@@ -78,3 +78,12 @@ test("the issue's innocent look-alikes and educational searches stay below mediu
     assert.ok(!f || f.severity === 'low', `${q}: ${f?.severity} ${f?.reason}`);
   }
 });
+
+test("a rule whose own exception cancelled it has judged the search: the model is not asked", () => {
+  const rule = { phrase: 'glorp + tonight - rehearsal', severity: 'high' as const, match: 'all' as const, intent: false };
+  const libraries = set.libraries.map((l) => (l.risk === 'grooming-exploitation' ? { ...l, phrases: [...l.phrases, rule] } : l));
+  const lex = compileLexicon({ ...set, libraries, model: tiny() });
+  assert.equal(assessSearch(lex, 'someone asked me to glorp tonight')?.severity, 'high', 'the rule');
+  assert.equal(assessSearch(lex, 'someone asked me to glorp tonight at rehearsal'), null, 'cancelled by its exception, and the model stays quiet');
+  assert.equal(assessSearch(lex, 'someone asked me to glorp at rehearsal')?.severity, 'medium', 'no rule met: the model speaks');
+});
