@@ -73,6 +73,14 @@ export interface CompiledLexicon {
   modelExclusions: string[][];
 }
 
+/** The value kept for a list of alternatives written the same way, made once. */
+function shared<T>(memo: Map<string, T>, alternatives: string[][], make: () => T): T {
+  const key = alternatives.map((a) => a.join(' ')).join('|');
+  let v = memo.get(key);
+  if (v === undefined) memo.set(key, (v = make()));
+  return v;
+}
+
 function push<K, V>(m: Map<K, V[]>, k: K, v: V) {
   const l = m.get(k);
   if (l) l.push(v);
@@ -97,14 +105,22 @@ export function compileLexicon(set: LexiconSet = loadLexicon()): CompiledLexicon
   const libraries = new Map<RiskArea, PhraseLibrary>();
   const bypassHosts = new Set<string>();
   const rulesByWord = new Map<string, Rule[]>();
+  const expandedGroups = new Map<string, string[][]>();
+  const groupIndexes = new Map<string, Map<string, string[][]>>();
+  const unlessIndexes = new Map<string, PhraseIndex>();
   for (const lib of set.libraries) {
     libraries.set(lib.risk, lib);
     for (const p of lib.phrases) {
       if (p.match === 'all') {
         const parsed = parseAllWords(p.phrase);
         if (typeof parsed === 'string') continue; // refused when the library was read
-        const groups = parsed.groups.map((g) => g.flatMap(expandAlternative));
-        const rule: Rule = { groups: groups.map(indexGroup), unless: parsed.unless, unlessIndex: indexPhrases(parsed.unless), phrase: p, risk: lib.risk, tried: 0 };
+        // A group, or a list of exceptions, written the same way in several rules (a shared list such as
+        // @secret, named by dozens) is expanded and indexed once and shared: compiled and cached once.
+        const groups = parsed.groups.map((g) => shared(expandedGroups, g, () => g.flatMap(expandAlternative)));
+        const rule: Rule = {
+          groups: groups.map((g) => shared(groupIndexes, g, () => indexGroup(g))), unless: parsed.unless,
+          unlessIndex: shared(unlessIndexes, parsed.unless, () => indexPhrases(parsed.unless)), phrase: p, risk: lib.risk, tried: 0,
+        };
         // Words typed as one ("wanttodie") are not words to split spaced-out letters into.
         for (const g of parsed.groups) for (const a of g) words.push(...a);
         for (const g of groups) for (const a of g) if (a.length === 1) squashedWords.push(a[0]);
