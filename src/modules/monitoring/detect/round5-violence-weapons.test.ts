@@ -1,15 +1,9 @@
 // Round 5 (violence-weapons, drugs, gambling, filter-bypass): general rules for the kinds of phrasing the
 // blind dev sets missed, checked on variants and look-alikes of our own (none of them a dev-set row).
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { assessSearch, compileRulesOnly } from './matcher';
-import { severityRank } from '../types';
+import { libraryChecks } from './library-checks';
 
-// The libraries alone: these tests are of the phrase libraries (the trained second opinion has its own, model.test.ts).
-const lex = compileRulesOnly();
-const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
-const atLeastMedium = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') >= severityRank('medium'), `${q} -> ${sev(q)}`);
-const below = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') < severityRank('medium'), `${q} -> ${sev(q)} (${assessSearch(lex, q)?.reason})`);
+const { lex, sev, atLeastMedium, below } = libraryChecks();
 
 test('round 5, violence-weapons: UK slang for getting knives and guns (shank, strap, skeng, rambo, cop a ting), opps, wetting someone up, shooting up or burning down the school, weapons from shops online, getting someone jumped, bringing a blade to school; and their look-alikes', () => {
   for (const q of [

@@ -2,15 +2,9 @@
 // devD and devE missed, checked on variants and look-alikes of our own (none of them a dev-set row).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assessSearch, compileRulesOnly } from './matcher';
-import { severityRank } from '../types';
+import { libraryChecks } from './library-checks';
 
-// The libraries alone: these tests are of the phrase libraries (the trained second opinion has its own, model.test.ts).
-const lex = compileRulesOnly();
-const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
-const atLeastMedium = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') >= severityRank('medium'), `${q} -> ${sev(q)}`);
-const below = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') < severityRank('medium'), `${q} -> ${sev(q)} (${assessSearch(lex, q)?.reason})`);
-const risk = (q: string) => assessSearch(lex, q)?.risk ?? null;
+const { lex, sev, atLeastMedium, below, risk } = libraryChecks();
 
 test('round 6, extremism: jihadist and accelerationist channels, hijrah to Sham and online radicalisers, bayah, white people "fighting back", groups to join for an ideology, getting into a named group, radicalisers\' lectures, praise of attacks; and their look-alikes', () => {
   for (const q of [

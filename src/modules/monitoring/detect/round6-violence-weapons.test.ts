@@ -2,15 +2,9 @@
 // blind dev sets devD and devE missed, widened to their whole families and checked on variants and
 // look-alikes of our own (none of them a dev-set row).
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { assessSearch, compileRulesOnly } from './matcher';
-import { severityRank } from '../types';
+import { libraryChecks } from './library-checks';
 
-// The libraries alone: these tests are of the phrase libraries (the trained second opinion has its own, model.test.ts).
-const lex = compileRulesOnly();
-const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
-const atLeastMedium = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') >= severityRank('medium'), `${q} -> ${sev(q)}`);
-const below = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') < severityRank('medium'), `${q} -> ${sev(q)} (${assessSearch(lex, q)?.reason})`);
+const { lex, sev, atLeastMedium, below } = libraryChecks();
 
 test('round 6, violence-weapons: knife spelt nyf, wap and dotty for a gun, something to carry for protection, a fight arranged (what to bring, a time and place), real fights filmed, threats to stab or jump me, a friend carrying a blade, glassing, riding out, starting a fire at school; and their look-alikes', () => {
   for (const q of [

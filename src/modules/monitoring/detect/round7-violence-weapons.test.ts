@@ -2,16 +2,10 @@
 // blind dev sets devF, devG and devH missed or raised wrongly, widened to their families and checked on
 // variants and look-alikes of our own (none of them a dev-set row).
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { assessSearch, compileLexicon } from './matcher';
-import { loadLexicon } from '../lexicon/index';
-import { severityRank } from '../types';
+import { libraryChecks } from './library-checks';
 
 // The libraries alone (the trained second opinion, when there is one, is left out).
-const lex = compileLexicon({ ...loadLexicon(), model: undefined });
-const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
-const atLeastMedium = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') >= severityRank('medium'), `${q} -> ${sev(q)}`);
-const below = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') < severityRank('medium'), `${q} -> ${sev(q)} (${assessSearch(lex, q)?.reason})`);
+const { lex, sev, atLeastMedium, below } = libraryChecks();
 
 test('round 7, violence-weapons: ching/shank/wet this yute, knives with no ID or age check, a burner (borner) or strap in the ends, assaults filmed and posted, pushing or tripping someone down the stairs or into traffic, footage of someone dying', () => {
   for (const q of [
