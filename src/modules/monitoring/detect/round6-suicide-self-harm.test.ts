@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assessSearch, compileRulesOnly } from './matcher';
+import { assessSearch } from './matcher';
 import { severityRank } from '../types';
+import { libraryChecks } from './library-checks';
 
 // Round 6 (suicide and self-harm, eating disorders, sexual content): general rules for the kinds of
 // phrasing the blind dev sets D and E missed, checked on variants and look-alikes of our own (no dev-set
@@ -11,8 +12,7 @@ import { severityRank } from '../types';
 // laxative brands and teas, exercising off what was eaten, water-loading before a weigh-in, keeping
 // weight loss from being noticed, cw/gw and BMI goals; thirst traps, braless and nip-slip searches.
 // The libraries alone: these tests are of the phrase libraries (the trained second opinion has its own, model.test.ts).
-const lex = compileRulesOnly();
-const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
+const { lex, sev } = libraryChecks();
 
 test('round 6 self-harm, eating-disorder and sexual-content variants are raised to the queue', () => {
   for (const q of [

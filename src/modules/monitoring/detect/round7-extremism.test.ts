@@ -1,18 +1,10 @@
 // Round 7 (extremism, hate, bullying): general rules for the kinds of phrasing the blind dev sets
 // devF-devH missed, checked on variants and look-alikes of our own (none of them a dev-set row).
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { assessSearch, compileLexicon } from './matcher';
-import { severityRank } from '../types';
+import { libraryChecks } from './library-checks';
 
-const lex = compileLexicon();
 // The rules' own figures: the trained second opinion is left out.
-const rulesOnly = compileLexicon();
-rulesOnly.model = null;
-const sev = (q: string) => assessSearch(rulesOnly, q)?.severity ?? null;
-const atLeastMedium = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') >= severityRank('medium'), `${q} -> ${sev(q)}`);
-const below = (q: string) => assert.ok(severityRank(sev(q) ?? 'low') < severityRank('medium'), `${q} -> ${sev(q)} (${assessSearch(rulesOnly, q)?.reason})`);
-void lex;
+const { sev, atLeastMedium, below } = libraryChecks();
 
 test('round 7, bullying: physical and humiliating pranks, pushing a peer out of the friend group, group chats to hate on someone, ugly photos of a peer posted (or posted anonymously), exposing accs, my photos posted and the whole year laughing, mockery of a peer\'s difference, phonetic spellings; and their look-alikes', () => {
   for (const q of [

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assessSearch, compileLexicon } from './matcher';
-import { loadLexicon } from '../lexicon/index';
 import { severityRank } from '../types';
+import { libraryChecks } from './library-checks';
 
 // Round 7 (suicide and self-harm, eating disorders, sexual content): general rules for the kinds of
 // phrasing the blind dev sets F-H missed, checked on variants and look-alikes of our own (no dev-set
@@ -14,9 +13,7 @@ import { severityRank } from '../types';
 // and spitting, excuses not to eat at a family meal; sexy videos of women, sending or taking nudes,
 // x-rated and 'adult videos free'. Game deaths (how to die in minecraft), staff questions about a
 // disclosure, dead hangs and starving a fire are not raised. The libraries alone (no trained model).
-const { model: _model, ...rules } = loadLexicon() as any;
-const lex = compileLexicon(rules);
-const sev = (q: string) => assessSearch(lex, q)?.severity ?? null;
+const { lex, sev } = libraryChecks();
 
 test('round 7 self-harm, eating-disorder and sexual-content variants are raised to the queue', () => {
   for (const q of [
