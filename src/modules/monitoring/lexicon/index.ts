@@ -1,11 +1,10 @@
 // Harbour's own phrase libraries (one JSON file per risk area, each with its version), the
 // context words that lower a match, the slang map and the filter-category map.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRiskArea, isSeverity, riskAreas, type RiskArea, type Severity } from '../types';
 import { basicTokens, type SlangRule } from '../detect/normalise';
 import type { SearchModel } from '../detect/model';
-import { existsSync } from 'node:fs';
 
 /**
  * How a phrase is matched: a whole word, whole words in a row, or (`all`) an all-words rule:
